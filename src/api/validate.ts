@@ -1,0 +1,293 @@
+// Validation and defaulting of AsyncActors (pure). The schema part comes from schema.ts; the rules below are
+// what a schema cannot say (REFERENCE §1 "Validation rules" plus ours). Every violation is reported at once,
+// each with its field path.
+import { Type } from '@sinclair/typebox';
+import { SchemaChecker, type FieldError } from '../util/schemaChecker.js';
+import { AsyncActorSpecSchema, type AsyncActor, type DefaultedActor } from './schema.js';
+import type { OperatorConfig } from '../config/schema.js';
+import { findTransport } from '../config/load.js';
+import {
+  RESERVED_RUNTIME_ENV,
+  RESERVED_VOLUMES,
+  RUNTIME_CONTAINER,
+  RUNTIME_SCRIPT_PATH,
+  SIDECAR_CONTAINER,
+  TMP_MOUNT_PATH,
+  queueNameFor,
+  ACTOR_API_VERSION,
+  ACTOR_KIND,
+} from '../names.js';
+
+export type { FieldError } from '../util/schemaChecker.js';
+
+const ActorDocSchema = Type.Object({
+  apiVersion: Type.Optional(Type.String()),
+  kind: Type.Optional(Type.String()),
+  metadata: Type.Unsafe<Record<string, unknown>>({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true }),
+  spec: AsyncActorSpecSchema,
+  status: Type.Optional(Type.Unsafe<Record<string, unknown>>({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true })),
+});
+const actorChecker = new SchemaChecker<DefaultedActor>(ActorDocSchema, { closeObjects: true });
+
+/** Other actors that share the cluster, for the queue-collision rule. */
+export interface ActorLookup {
+  /** Actors, in any namespace, whose queue on `transport` is `queueName`. */
+  actorsWithQueue(transport: string, queueName: string): Iterable<{ namespace: string; name: string }>;
+}
+
+export interface ValidationContext {
+  config: OperatorConfig;
+  actors?: ActorLookup;
+  /** The stored object on UPDATE. */
+  oldActor?: AsyncActor;
+}
+
+export interface ValidationResult {
+  errors: FieldError[];
+  warnings: string[];
+  /** The actor with defaults applied (also when invalid, as far as it could be). */
+  actor: DefaultedActor;
+}
+
+/**
+ * `workload.type` is the seeds' older spelling of `workload.kind`. Returns the converted spec fields and a
+ * warning, or an error when both are set and disagree. The API server may already have defaulted `kind`
+ * to Deployment, so only a non-default `kind` can disagree with `type`.
+ */
+export function convertWorkloadType(actor: AsyncActor): { warnings: string[]; errors: FieldError[] } {
+  const workload = actor.spec?.workload as Record<string, unknown> | undefined;
+  if (!workload || workload.type === undefined) return { warnings: [], errors: [] };
+  const type = workload.type;
+  if (workload.kind !== undefined && workload.kind !== 'Deployment' && workload.kind !== type) {
+    return { warnings: [], errors: [{ path: 'spec.workload.type', message: `conflicts with spec.workload.kind "${String(workload.kind)}"; remove the deprecated type` }] };
+  }
+  workload.kind = type;
+  delete workload.type;
+  return {
+    warnings: [`spec.workload.type is deprecated: converted to spec.workload.kind: ${String(type)}; write kind in your manifest`],
+    errors: [],
+  };
+}
+
+/** Applies the schema defaults to a copy of the actor and checks it. Pure. */
+export function validateActor(input: AsyncActor, ctx: ValidationContext): ValidationResult {
+  const actor = structuredClone(input ?? {}) as DefaultedActor;
+  const errors: FieldError[] = [];
+  const warnings: string[] = [];
+  if (!actor || typeof actor !== 'object' || Array.isArray(actor)) {
+    return { errors: [{ path: '', message: 'must be an object' }], warnings, actor };
+  }
+  if (actor.apiVersion !== undefined && actor.apiVersion !== ACTOR_API_VERSION) errors.push({ path: 'apiVersion', message: `must be ${ACTOR_API_VERSION}` });
+  if (actor.kind !== undefined && actor.kind !== ACTOR_KIND) errors.push({ path: 'kind', message: `must be ${ACTOR_KIND}` });
+
+  const conv = convertWorkloadType(actor);
+  warnings.push(...conv.warnings);
+  errors.push(...conv.errors);
+
+  const schema = actorChecker.check(actor);
+  if (!schema.ok) errors.push(...schema.errors);
+  errors.push(...checkMetadata(actor));
+  if (actor.spec && typeof actor.spec === 'object') {
+    errors.push(...checkTemplate(actor));
+    errors.push(...checkScaling(actor));
+    errors.push(...checkWorkload(actor));
+    errors.push(...checkTransport(actor, ctx));
+    errors.push(...checkUpdate(actor, ctx.oldActor));
+  }
+  return { errors: dedupe(errors), warnings, actor };
+}
+
+function dedupe(errors: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => !seen.has(`${e.path}|${e.message}`) && (seen.add(`${e.path}|${e.message}`), true));
+}
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function checkMetadata(actor: DefaultedActor): FieldError[] {
+  const name = actor.metadata?.name;
+  const errors: FieldError[] = [];
+  if (typeof name !== 'string' || name === '') {
+    // generateName is useless for an actor: its name is its queue's name.
+    errors.push({ path: 'metadata.name', message: 'is required (the actor name names its queue; generateName is not supported)' });
+    return errors;
+  }
+  // The name is the value of the asya.sh/actor label on every pod: a label value is at most 63 characters.
+  if (name.length > 63 || !DNS1123_LABEL.test(name)) {
+    errors.push({ path: 'metadata.name', message: 'must be a DNS-1123 label (lowercase letters, digits and "-", at most 63 characters) since it is used as a label value' });
+  } else if (actor.spec?.scaling?.enabled && name.length > 54) {
+    errors.push({ path: 'metadata.name', message: 'must be at most 54 characters when scaling is enabled (KEDA names its HPA keda-hpa-<name>, at most 63)' });
+  }
+  return errors;
+}
+
+interface ContainerLike {
+  name?: unknown;
+  image?: unknown;
+  command?: unknown;
+  env?: unknown;
+  volumeMounts?: unknown;
+}
+
+function asArray(v: unknown): unknown[] | undefined {
+  return Array.isArray(v) ? v : undefined;
+}
+
+function checkTemplate(actor: DefaultedActor): FieldError[] {
+  const errors: FieldError[] = [];
+  const base = 'spec.workload.template.spec';
+  const podSpec = actor.spec.workload?.template?.spec as Record<string, unknown> | undefined;
+  if (!podSpec || typeof podSpec !== 'object') return errors;
+
+  const containers = asArray(podSpec.containers);
+  if (!containers || containers.length === 0) {
+    errors.push({ path: `${base}.containers`, message: `must contain a container named "${RUNTIME_CONTAINER}"` });
+  }
+  const initContainers = asArray(podSpec.initContainers) ?? [];
+  const names = new Map<string, string>();
+  const check = (list: unknown[], field: 'containers' | 'initContainers') => {
+    list.forEach((raw, i) => {
+      const path = `${base}.${field}[${i}]`;
+      if (!raw || typeof raw !== 'object') {
+        errors.push({ path, message: 'must be an object' });
+        return;
+      }
+      const c = raw as ContainerLike;
+      if (typeof c.name !== 'string' || c.name === '') errors.push({ path: `${path}.name`, message: 'is required' });
+      else {
+        if (names.has(c.name)) errors.push({ path: `${path}.name`, message: `duplicate container name "${c.name}" (also ${names.get(c.name)})` });
+        names.set(c.name, path);
+        if (c.name === SIDECAR_CONTAINER) {
+          errors.push({ path: `${path}.name`, message: `"${SIDECAR_CONTAINER}" is reserved: the sidecar is injected; configure it with spec.sidecar` });
+        }
+      }
+      if (typeof c.image !== 'string' || c.image === '') errors.push({ path: `${path}.image`, message: 'is required' });
+      const env = asArray(c.env) ?? [];
+      env.forEach((e, j) => {
+        const n = (e as { name?: unknown })?.name;
+        if (c.name === RUNTIME_CONTAINER && typeof n === 'string' && RESERVED_RUNTIME_ENV.includes(n)) {
+          errors.push({ path: `${path}.env[${j}].name`, message: `"${n}" is set by the injection; use spec.socket instead` });
+        }
+      });
+      const mounts = asArray(c.volumeMounts) ?? [];
+      mounts.forEach((m, j) => {
+        const mp = (m as { mountPath?: unknown })?.mountPath;
+        if (typeof mp === 'string' && reservedMountPaths(actor).includes(mp.replace(/\/+$/, ''))) {
+          errors.push({ path: `${path}.volumeMounts[${j}].mountPath`, message: `"${mp}" is reserved for the injected volumes` });
+        }
+      });
+    });
+  };
+  check(containers ?? [], 'containers');
+  check(initContainers, 'initContainers');
+
+  const runtimeIdx = (containers ?? []).map((c) => (c as ContainerLike)?.name).flatMap((n, i) => (n === RUNTIME_CONTAINER ? [i] : []));
+  if (containers && containers.length > 0 && runtimeIdx.length === 0) {
+    errors.push({ path: `${base}.containers`, message: `must contain a container named "${RUNTIME_CONTAINER}"` });
+  }
+  for (const i of runtimeIdx) {
+    const c = containers?.[i] as ContainerLike;
+    if (c.command !== undefined) {
+      errors.push({
+        path: `${base}.containers[${i}].command`,
+        message: `must not be set: the command of ${RUNTIME_CONTAINER} is [${actor.spec.workload.pythonExecutable ?? 'python3'}, ${RUNTIME_SCRIPT_PATH}] (set spec.workload.pythonExecutable to change the interpreter)`,
+      });
+    }
+  }
+
+  (asArray(podSpec.volumes) ?? []).forEach((v, i) => {
+    const n = (v as { name?: unknown })?.name;
+    if (typeof n === 'string' && (RESERVED_VOLUMES as readonly string[]).includes(n)) {
+      errors.push({ path: `${base}.volumes[${i}].name`, message: `"${n}" is reserved for the injected volumes` });
+    }
+  });
+  return errors;
+}
+
+function reservedMountPaths(actor: DefaultedActor): string[] {
+  const socketPath = actor.spec.socket?.path ?? '';
+  const socketDir = socketPath.slice(0, socketPath.lastIndexOf('/')) || '/';
+  return [socketDir, TMP_MOUNT_PATH, RUNTIME_SCRIPT_PATH, '/opt/asya'];
+}
+
+function checkScaling(actor: DefaultedActor): FieldError[] {
+  const s = actor.spec.scaling;
+  const errors: FieldError[] = [];
+  if (!s || typeof s !== 'object') return errors;
+  if (typeof s.minReplicas === 'number' && typeof s.maxReplicas === 'number' && s.minReplicas > s.maxReplicas) {
+    errors.push({ path: 'spec.scaling.minReplicas', message: `must be <= spec.scaling.maxReplicas (${s.maxReplicas})` });
+  }
+  const adv = s.advanced;
+  if (adv && adv.formula !== undefined && adv.target === undefined) {
+    errors.push({ path: 'spec.scaling.advanced.target', message: 'is required when spec.scaling.advanced.formula is set' });
+  }
+  return errors;
+}
+
+function checkWorkload(actor: DefaultedActor): FieldError[] {
+  const w = actor.spec.workload;
+  const errors: FieldError[] = [];
+  if (!w || typeof w !== 'object') return errors;
+  if (w.volumeClaimTemplates !== undefined && w.kind !== 'StatefulSet') {
+    errors.push({ path: 'spec.workload.volumeClaimTemplates', message: `is only allowed with kind StatefulSet (kind is ${String(w.kind)})` });
+  }
+  return errors;
+}
+
+const SQS_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+const RABBITMQ_MAX_QUEUE_BYTES = 255;
+
+function checkTransport(actor: DefaultedActor, ctx: ValidationContext): FieldError[] {
+  const name = actor.spec.transport;
+  if (typeof name !== 'string' || name === '') return [];
+  const found = findTransport(ctx.config, name);
+  if (!found.ok) return [{ path: 'spec.transport', message: found.message }];
+  const actorName = actor.metadata?.name;
+  if (typeof actorName !== 'string' || actorName === '') return [];
+  const queue = queueNameFor(actorName);
+  const errors: FieldError[] = [];
+  if (found.transport.type === 'sqs' && !SQS_NAME.test(queue)) {
+    errors.push({ path: 'metadata.name', message: `gives SQS queue name "${queue}", which must be 1 to 80 of [A-Za-z0-9_-]` });
+  }
+  if (found.transport.type === 'rabbitmq' && Buffer.byteLength(queue) > RABBITMQ_MAX_QUEUE_BYTES) {
+    errors.push({ path: 'metadata.name', message: `gives RabbitMQ queue name "${queue}", longer than 255 bytes` });
+  }
+  if (found.transport.type === 'sqs' && found.transport.config.actorRoleArn) {
+    const sa = (actor.spec.workload?.template?.spec as { serviceAccountName?: unknown } | undefined)?.serviceAccountName;
+    if (sa !== undefined) {
+      errors.push({
+        path: 'spec.workload.template.spec.serviceAccountName',
+        message: 'must not be set: SQS actors run as ServiceAccount asya-<name> with the IRSA role of the operator configuration',
+      });
+    }
+  }
+  if (ctx.actors) {
+    const ns = actor.metadata.namespace;
+    for (const other of ctx.actors.actorsWithQueue(name, queue)) {
+      if (other.namespace !== ns) {
+        errors.push({
+          path: 'metadata.name',
+          message: `queue "${queue}" on transport "${name}" is already used by actor ${other.namespace}/${other.name}; queue names do not include the namespace, choose another name`,
+        });
+        break;
+      }
+    }
+  }
+  return errors;
+}
+
+function checkUpdate(actor: DefaultedActor, old: AsyncActor | undefined): FieldError[] {
+  if (!old?.spec) return [];
+  if (old.spec.transport !== actor.spec.transport) {
+    return [{ path: 'spec.transport', message: `is immutable (was "${old.spec.transport}"); delete and recreate the actor to move it to another transport` }];
+  }
+  return [];
+}
+
+/** The actor with the schema's defaults applied, without the checks (for actors already admitted). Pure. */
+export function defaultActor(input: AsyncActor): DefaultedActor {
+  const actor = structuredClone(input) as DefaultedActor;
+  convertWorkloadType(actor);
+  actorChecker.check(actor);
+  return actor;
+}

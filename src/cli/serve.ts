@@ -1,0 +1,94 @@
+// `asya-webhook serve`: wires configuration, the actor cache, the HTTPS server and the health port.
+import { KubeConfig } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { ActorIndex } from '../api/actorIndex.js';
+import type { AsyncActor } from '../api/schema.js';
+import { loadConfigFile } from '../config/load.js';
+import { runActorInformer } from '../kube/actorInformer.js';
+import type { RunningInformer } from '../kube/informer.js';
+import { ACTOR_KIND } from '../names.js';
+import { startHealthServer } from '../observability/healthServer.js';
+import { createLogger } from '../observability/logger.js';
+import { parseYamlDocuments } from '../util/yamlDocs.js';
+import { WebhookMetrics } from '../webhook/metrics.js';
+import { WebhookServer } from '../webhook/server.js';
+import { certPathsFromDir, type CertPaths } from '../webhook/tls.js';
+
+export interface ServeOptions {
+  config: string;
+  certDir?: string;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  port: number;
+  healthPort: number;
+  host: string;
+  kubeconfig?: string;
+  actors?: string[];
+  bodyLimit: string;
+  shutdownDelay: number;
+  logLevel: string;
+}
+
+function certPaths(opts: ServeOptions): CertPaths {
+  if (opts.tlsCertFile || opts.tlsPrivateKeyFile) {
+    if (!opts.tlsCertFile || !opts.tlsPrivateKeyFile) throw new Error('--tls-cert-file and --tls-private-key-file go together');
+    return { certFile: opts.tlsCertFile, keyFile: opts.tlsPrivateKeyFile };
+  }
+  if (!opts.certDir) throw new Error('give --cert-dir (with tls.crt and tls.key) or --tls-cert-file and --tls-private-key-file');
+  return certPathsFromDir(opts.certDir);
+}
+
+export async function runServe(opts: ServeOptions): Promise<void> {
+  const logger = createLogger(opts.logLevel);
+  const config = loadConfigFile(opts.config);
+  const metrics = new WebhookMetrics({ defaultMetrics: true });
+  const index = new ActorIndex();
+  let informer: RunningInformer | undefined;
+  let shuttingDown = false;
+
+  if (opts.actors) {
+    for (const f of opts.actors) {
+      for (const d of parseYamlDocuments(readFileSync(f, 'utf8'), f)) {
+        const a = d.value as AsyncActor;
+        if (a?.kind === ACTOR_KIND) index.upsert({ ...a, metadata: { ...a.metadata, namespace: a.metadata?.namespace ?? 'default' } });
+      }
+    }
+    logger.info('serving actors from files', { actors: index.size });
+  } else {
+    const kc = new KubeConfig();
+    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+    else kc.loadFromDefault();
+    informer = runActorInformer(kc, index, logger, () => metrics.cacheSize.set(index.size));
+  }
+  metrics.cacheSize.set(index.size);
+
+  const server = new WebhookServer({ config, actors: index, certs: certPaths(opts), port: opts.port, host: opts.host, logger, metrics, bodyLimit: opts.bodyLimit });
+  const port = await server.start();
+  const health = await startHealthServer({
+    port: opts.healthPort,
+    host: opts.host,
+    registry: metrics.registry,
+    health: {
+      notReady: () => [
+        ...(shuttingDown ? ['shutting down'] : []),
+        ...(server.certLoaded ? [] : ['certificate']),
+        ...(informer && !informer.synced ? ['actor cache'] : []),
+      ],
+    },
+  });
+  logger.info('asya webhook serving', { port, healthPort: opts.healthPort, transports: Object.keys(config.transports) });
+
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info('shutting down', { signal });
+    // Stay up while the endpoint is removed from the Service, then finish in-flight reviews.
+    await new Promise((r) => setTimeout(r, opts.shutdownDelay * 1000));
+    await server.stop();
+    await informer?.stop();
+    await new Promise((r) => health.close(() => r(undefined)));
+    logger.info('stopped');
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}

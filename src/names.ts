@@ -1,0 +1,90 @@
+// The one place for every name the product shares with users, the sidecar and the cluster.
+// Change a name here and the CRD, the webhook, the reconciler and the charts' tests follow.
+
+export const API_GROUP = 'asya.sh';
+export const API_VERSION = 'v1alpha1';
+export const ACTOR_API_VERSION = `${API_GROUP}/${API_VERSION}`;
+export const ACTOR_KIND = 'AsyncActor';
+export const ACTOR_LIST_KIND = 'AsyncActorList';
+export const ACTOR_PLURAL = 'asyncactors';
+export const ACTOR_SINGULAR = 'asyncactor';
+export const ACTOR_SHORT_NAMES = ['asya', 'asyas'] as const;
+export const ACTOR_CRD_NAME = `${ACTOR_PLURAL}.${API_GROUP}`;
+
+/** Label on a pod (and its workload) naming the AsyncActor it belongs to; the pod webhook matches on it. */
+export const ACTOR_LABEL = 'asya.sh/actor';
+/** Annotation on an injected pod recording what was injected (JSON); its presence makes injection a no-op. */
+export const INJECTION_STATUS_ANNOTATION = 'asya.sh/injection-status';
+export const FINALIZER = 'asya.sh/finalizer';
+
+export const RUNTIME_CONTAINER = 'asya-runtime';
+export const SIDECAR_CONTAINER = 'asya-sidecar';
+
+export const SOCKET_VOLUME = 'socket-dir';
+export const TMP_VOLUME = 'tmp';
+export const TMP_MOUNT_PATH = '/tmp';
+export const RUNTIME_VOLUME = 'asya-runtime';
+/** ConfigMap holding the runtime script, created by the reconciler in every actor namespace. */
+export const RUNTIME_CONFIGMAP = 'asya-runtime';
+export const RUNTIME_SCRIPT_KEY = 'asya_runtime.py';
+export const RUNTIME_SCRIPT_PATH = '/opt/asya/asya_runtime.py';
+/** File the runtime creates next to its socket once it can take messages (probed by the injected probes). */
+export const RUNTIME_READY_FILE = 'runtime-ready';
+
+export const RESERVED_VOLUMES = [SOCKET_VOLUME, TMP_VOLUME, RUNTIME_VOLUME] as const;
+
+/** Queue for an actor: upstream's sidecar derives the same name from the actor name alone, so no namespace. */
+export function queueNameFor(actorName: string): string {
+  return `asya-${actorName}`;
+}
+
+/** KEDA names the HPA it creates after the ScaledObject. */
+export function kedaHpaNameFor(actorName: string): string {
+  return `keda-hpa-${actorName}`;
+}
+
+export function triggerAuthNameFor(actorName: string): string {
+  return `${actorName}-trigger-auth`;
+}
+
+/** ServiceAccount created for SQS actors when IRSA (actorRoleArn) is configured. */
+export function actorServiceAccountFor(actorName: string): string {
+  return `asya-${actorName}`;
+}
+
+export const IRSA_ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
+
+/** The end actors of every flow; the sidecar treats them specially. */
+export const HAPPY_END_ACTOR = 'happy-end';
+export const ERROR_END_ACTOR = 'error-end';
+export const END_ACTORS: readonly string[] = [HAPPY_END_ACTOR, ERROR_END_ACTOR];
+
+/** Environment variables the injection owns; users may not set them on asya-runtime. */
+export const ENV = {
+  logLevel: 'ASYA_LOG_LEVEL',
+  socketDir: 'ASYA_SOCKET_DIR',
+  socketPath: 'ASYA_SOCKET_PATH',
+  socketMaxSize: 'ASYA_SOCKET_MAX_SIZE',
+  actorName: 'ASYA_ACTOR_NAME',
+  namespace: 'ASYA_NAMESPACE',
+  transport: 'ASYA_TRANSPORT',
+  queueName: 'ASYA_QUEUE_NAME',
+  runtimeTimeout: 'ASYA_RUNTIME_TIMEOUT',
+  gatewayUrl: 'ASYA_GATEWAY_URL',
+  happyEnd: 'ASYA_ACTOR_HAPPY_END',
+  errorEnd: 'ASYA_ACTOR_ERROR_END',
+  isEndActor: 'ASYA_IS_END_ACTOR',
+  enableValidation: 'ASYA_ENABLE_VALIDATION',
+  rabbitmqHost: 'ASYA_RABBITMQ_HOST',
+  rabbitmqPort: 'ASYA_RABBITMQ_PORT',
+  rabbitmqUsername: 'ASYA_RABBITMQ_USERNAME',
+  rabbitmqPassword: 'ASYA_RABBITMQ_PASSWORD',
+  rabbitmqVhost: 'ASYA_RABBITMQ_VHOST',
+  rabbitmqExchange: 'ASYA_RABBITMQ_EXCHANGE',
+  awsRegion: 'ASYA_AWS_REGION',
+  sqsEndpoint: 'ASYA_SQS_ENDPOINT',
+  queueUrl: 'ASYA_QUEUE_URL',
+} as const;
+
+/** Env names injected into asya-runtime: setting them in the template would be silently overridden. */
+export const RESERVED_RUNTIME_ENV: readonly string[] = [ENV.socketDir, ENV.socketPath, ENV.enableValidation];
