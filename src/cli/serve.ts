@@ -7,7 +7,7 @@ import { loadConfigFile } from '../config/load.js';
 import { runActorInformer } from '../kube/actorInformer.js';
 import type { RunningInformer } from '../kube/informer.js';
 import { ACTOR_KIND } from '../names.js';
-import { startHealthServer } from '../observability/healthServer.js';
+import { startObservabilityServers } from '../observability/healthServer.js';
 import { createLogger } from '../observability/logger.js';
 import { parseYamlDocuments } from '../util/yamlDocs.js';
 import { WebhookMetrics } from '../webhook/metrics.js';
@@ -21,6 +21,7 @@ export interface ServeOptions {
   tlsPrivateKeyFile?: string;
   port: number;
   healthPort: number;
+  metricsPort: number;
   host: string;
   kubeconfig?: string;
   actors?: string[];
@@ -64,8 +65,9 @@ export async function runServe(opts: ServeOptions): Promise<void> {
 
   const server = new WebhookServer({ config, actors: index, certs: certPaths(opts), port: opts.port, host: opts.host, logger, metrics, bodyLimit: opts.bodyLimit });
   const port = await server.start();
-  const health = await startHealthServer({
-    port: opts.healthPort,
+  const observability = await startObservabilityServers({
+    healthPort: opts.healthPort,
+    metricsPort: opts.metricsPort,
     host: opts.host,
     registry: metrics.registry,
     health: {
@@ -76,7 +78,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
       ],
     },
   });
-  logger.info('asya webhook serving', { port, healthPort: opts.healthPort, transports: Object.keys(config.transports) });
+  logger.info('asya webhook serving', { port, healthPort: opts.healthPort, metricsPort: opts.metricsPort, transports: Object.keys(config.transports) });
 
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
@@ -86,7 +88,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     await new Promise((r) => setTimeout(r, opts.shutdownDelay * 1000));
     await server.stop();
     await informer?.stop();
-    await new Promise((r) => health.close(() => r(undefined)));
+    await observability.close();
     logger.info('stopped');
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
