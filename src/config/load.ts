@@ -41,7 +41,7 @@ export function parseConfig(raw: unknown, source = '<inline>'): OperatorConfig {
       if (!r.ok) errors.push(...r.errors);
     }
   }
-  if (errors.length > 0) throw new ConfigError(source, errors);
+  if (errors.length > 0) throw new ConfigError(source, errors.sort((a, b) => a.path.localeCompare(b.path)));
   const config = value as OperatorConfig;
   for (const [name, t] of Object.entries(config.transports)) (t as TransportConfig).name = name;
   return config;
