@@ -21,12 +21,12 @@ export class PatchBuilder<T extends object> {
   readonly doc: T;
 
   constructor(original: T) {
-    this.doc = structuredClone(original);
+    this.doc = cloneJson(original);
   }
 
   private apply(op: Operation): void {
     // The working copy gets its own copy of the value: later steps edit the document, never the recorded op.
-    fjp.applyOperation(this.doc, 'value' in op ? { ...op, value: structuredClone(op.value) } : op, false, true);
+    fjp.applyOperation(this.doc, 'value' in op ? { ...op, value: cloneJson(op.value) } : op, false, true);
     this.ops.push(op);
   }
 
@@ -90,4 +90,13 @@ export function deepEqual(a: Json, b: Json): boolean {
   const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
   const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
   return ak.length === bk.length && ak.every((k) => deepEqual(ao[k], bo[k]));
+}
+
+/** Deep copy of a JSON value; several times faster than structuredClone on the small objects of a pod. */
+export function cloneJson<V>(value: V): V {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(cloneJson) as V;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value)) out[k] = cloneJson((value as Record<string, unknown>)[k]);
+  return out as V;
 }

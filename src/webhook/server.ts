@@ -69,7 +69,8 @@ export function buildApp(opts: Pick<WebhookServerOptions, 'config' | 'actors' | 
       if (out.reason === 'injected') opts.metrics.injections.inc({ dry_run: String(request.dryRun === true) });
       opts.metrics.latency.observe({ endpoint: name }, Number(process.hrtime.bigint() - started) / 1e9);
       const level = out.result === 'denied' ? 'info' : 'debug';
-      opts.logger.log(level, 'admission', {
+      // winston formats before it filters by level: skip the work when nobody reads it.
+      if (opts.logger.isLevelEnabled(level)) opts.logger.log(level, 'admission', {
         endpoint: name,
         uid: request.uid,
         operation: request.operation,

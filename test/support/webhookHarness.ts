@@ -132,7 +132,7 @@ export const echoActor = (namespace = 'team-a', name = 'echo'): AsyncActor => ({
   apiVersion: 'asya.sh/v1alpha1',
   kind: 'AsyncActor',
   metadata: { name, namespace },
-  spec: { transport: 'rabbitmq', workload: { template: { spec: { containers: [{ name: 'asya-runtime', image: 'python:3.13' }] } } } } as AsyncActor['spec'],
+  spec: { transport: 'rabbitmq', workload: { template: { spec: { containers: [{ name: 'asya-runtime', image: 'python:3.13' }] } } } } as unknown as AsyncActor['spec'],
 });
 
 export const actorPod = (namespace = 'team-a', actor = 'echo', extraContainers = 0, envPerContainer = 0) => ({

@@ -22,7 +22,7 @@ function actor(spec: Record<string, unknown> = {}, metadata: Record<string, unkn
       transport: 'rabbitmq',
       workload: { template: { spec: { containers: [{ name: 'asya-runtime', image: 'python:3.13' }] } } },
       ...spec,
-    } as AsyncActor['spec'],
+    } as unknown as AsyncActor['spec'],
   };
 }
 
