@@ -61,24 +61,24 @@ export const SidecarSpecSchema = Type.Object(
 
 export const SocketSpecSchema = Type.Object(
   {
-    path: Type.String({
+    path: Type.Optional(Type.String({
       default: '/var/run/asya/asya-runtime.sock',
       pattern: '^/[^\\s]*[^/]$',
       description: 'Absolute path of the Unix socket shared by sidecar and runtime. Its directory is an emptyDir mounted in both.',
-    }),
-    maxSize: Type.String({ default: '10485760', pattern: '^[1-9][0-9]*$', description: 'Largest message, in bytes, passed over the socket.' }),
+    })),
+    maxSize: Type.Optional(Type.String({ default: '10485760', pattern: '^[1-9][0-9]*$', description: 'Largest message, in bytes, passed over the socket.' })),
   },
   { default: {}, description: 'The Unix socket between the sidecar and the runtime.' },
 );
 
 export const TimeoutSpecSchema = Type.Object(
   {
-    processing: Type.Integer({ default: 300, minimum: 0, description: 'Seconds the runtime may spend on one message before the sidecar gives up on it.' }),
-    gracefulShutdown: Type.Integer({
+    processing: Type.Optional(Type.Integer({ default: 300, minimum: 0, description: 'Seconds the runtime may spend on one message before the sidecar gives up on it.' })),
+    gracefulShutdown: Type.Optional(Type.Integer({
       default: 30,
       minimum: 0,
       description: "Seconds a pod gets to finish in-flight messages when it stops; becomes the pod's terminationGracePeriodSeconds.",
-    }),
+    })),
   },
   { default: {}, description: 'Timeouts of message processing and shutdown.' },
 );
@@ -103,12 +103,12 @@ export const AdvancedScalingSchema = Type.Object(
 
 export const ScalingSpecSchema = Type.Object(
   {
-    enabled: Type.Boolean({ default: false, description: 'Scale the workload with KEDA on queue depth. When false, workload.replicas is used.' }),
-    minReplicas: Type.Integer({ default: 0, minimum: 0, description: 'Fewest replicas; 0 lets the actor scale to zero (Napping) when its queue is empty.' }),
-    maxReplicas: Type.Integer({ default: 50, minimum: 1, description: 'Most replicas KEDA may scale to.' }),
-    pollingInterval: Type.Integer({ default: 10, minimum: 1, description: 'Seconds between two checks of the queue by KEDA.' }),
-    cooldownPeriod: Type.Integer({ default: 60, minimum: 0, description: 'Seconds to wait after the last message before scaling to minReplicas when that is 0.' }),
-    queueLength: Type.Integer({ default: 5, minimum: 1, description: 'Target messages per replica: replicas = ceil(queued / queueLength).' }),
+    enabled: Type.Optional(Type.Boolean({ default: false, description: 'Scale the workload with KEDA on queue depth. When false, workload.replicas is used.' })),
+    minReplicas: Type.Optional(Type.Integer({ default: 0, minimum: 0, description: 'Fewest replicas; 0 lets the actor scale to zero (Napping) when its queue is empty.' })),
+    maxReplicas: Type.Optional(Type.Integer({ default: 50, minimum: 1, description: 'Most replicas KEDA may scale to.' })),
+    pollingInterval: Type.Optional(Type.Integer({ default: 10, minimum: 1, description: 'Seconds between two checks of the queue by KEDA.' })),
+    cooldownPeriod: Type.Optional(Type.Integer({ default: 60, minimum: 0, description: 'Seconds to wait after the last message before scaling to minReplicas when that is 0.' })),
+    queueLength: Type.Optional(Type.Integer({ default: 5, minimum: 1, description: 'Target messages per replica: replicas = ceil(queued / queueLength).' })),
     advanced: Type.Optional(AdvancedScalingSchema),
   },
   { default: {}, description: 'Autoscaling of the workload by KEDA on the depth of the actor queue.' },
@@ -124,15 +124,15 @@ export const PodTemplateSchema = Type.Object(
 
 export const WorkloadSpecSchema = Type.Object(
   {
-    kind: stringEnum(WORKLOAD_KINDS, { default: 'Deployment', description: 'Deployment (stateless, the default) or StatefulSet (persistent volumes per replica).' }),
+    kind: Type.Optional(stringEnum(WORKLOAD_KINDS, { default: 'Deployment', description: 'Deployment (stateless, the default) or StatefulSet (persistent volumes per replica).' })),
     type: Type.Optional(stringEnum(WORKLOAD_KINDS, { description: 'Deprecated spelling of kind, converted to kind at admission.' })),
-    replicas: Type.Integer({ default: 1, minimum: 0, description: 'Replicas when scaling is disabled; ignored when scaling.enabled is true.' }),
-    pythonExecutable: Type.String({
+    replicas: Type.Optional(Type.Integer({ default: 1, minimum: 0, description: 'Replicas when scaling is disabled; ignored when scaling.enabled is true.' })),
+    pythonExecutable: Type.Optional(Type.String({
       default: 'python3',
       minLength: 1,
       pattern: '^[^\\s]+$',
       description: 'Python interpreter that runs the runtime script in asya-runtime: the command becomes [pythonExecutable, /opt/asya/asya_runtime.py].',
-    }),
+    })),
     template: PodTemplateSchema,
     volumeClaimTemplates: Type.Optional(
       Type.Array(opaqueObject('A PersistentVolumeClaim template (core/v1 PersistentVolumeClaim).'), {
@@ -254,12 +254,16 @@ export interface AsyncActor {
   status?: AsyncActorStatus;
 }
 
-/** An actor after defaulting: every defaulted block is present. */
-export interface DefaultedSpec extends AsyncActorSpec {
-  socket: NonNullable<AsyncActorSpec['socket']>;
-  timeout: NonNullable<AsyncActorSpec['timeout']>;
-  scaling: NonNullable<AsyncActorSpec['scaling']>;
+/** Makes the listed (defaulted) fields of T required. */
+type WithDefaults<T, K extends keyof T> = Omit<T, K> & Required<Pick<T, K>>;
+
+/** A spec after defaulting (schema defaults applied): what the injection and the reconciler work with. */
+export interface DefaultedSpec extends Omit<AsyncActorSpec, 'socket' | 'timeout' | 'scaling' | 'workload'> {
+  socket: Required<NonNullable<AsyncActorSpec['socket']>>;
+  timeout: Required<NonNullable<AsyncActorSpec['timeout']>>;
+  scaling: WithDefaults<NonNullable<AsyncActorSpec['scaling']>, 'enabled' | 'minReplicas' | 'maxReplicas' | 'pollingInterval' | 'cooldownPeriod' | 'queueLength'>;
+  workload: WithDefaults<AsyncActorSpec['workload'], 'kind' | 'replicas' | 'pythonExecutable'>;
 }
-export interface DefaultedActor extends AsyncActor {
+export interface DefaultedActor extends Omit<AsyncActor, 'spec'> {
   spec: DefaultedSpec;
 }
