@@ -88,3 +88,32 @@ export const ENV = {
 
 /** Env names injected into asya-runtime: setting them in the template would be silently overridden. */
 export const RESERVED_RUNTIME_ENV: readonly string[] = [ENV.socketDir, ENV.socketPath, ENV.enableValidation];
+
+// ---- reconciler ----
+
+/** Dead-letter queue of an actor queue (both transports). */
+export function deadLetterQueueNameFor(actorName: string): string {
+  return `${queueNameFor(actorName)}-dlq`;
+}
+
+/** SQS tag and label naming the namespace of the actor that owns a queue. */
+export const ACTOR_NAMESPACE_TAG = 'asya.sh/namespace';
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_VALUE = 'asya-reconciler';
+/** Field manager and Event source of the reconciler. */
+export const RECONCILER_COMPONENT = 'asya-reconciler';
+/** Hash of the desired spec we last wrote; equal hash = nothing to write (API defaulting never causes an update). */
+export const SPEC_HASH_ANNOTATION = 'asya.sh/spec-hash';
+/** Hash of the immutable part of a workload (selector, StatefulSet claim templates...); a change means recreate. */
+export const IMMUTABLE_HASH_ANNOTATION = 'asya.sh/immutable-hash';
+/**
+ * Set to "true" on an AsyncActor to delete it without deleting its queue: the way out when the broker is gone
+ * for good (the reconciler also gives up after reconciler.queueDeletionTimeoutSeconds).
+ */
+export const SKIP_QUEUE_DELETION_ANNOTATION = 'asya.sh/skip-queue-deletion';
+/** Name of the lease-holder identity env (the pod name in the chart). */
+export const POD_NAME_ENV = 'POD_NAME';
+
+export const KEDA_API_VERSION = 'keda.sh/v1alpha1';
+/** Trigger name that scaling.advanced.formula refers to. */
+export const KEDA_TRIGGER_NAME = 'queueLength';

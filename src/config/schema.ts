@@ -29,6 +29,15 @@ export const RabbitmqConfigSchema = Type.Object({
   port: Type.Integer({ default: 5672, minimum: 1, maximum: 65535 }),
   username: Type.String({ default: 'guest', minLength: 1 }),
   passwordSecretRef: Type.Optional(SecretKeyRefSchema),
+  usernameSecretRef: Type.Optional(
+    Type.Unsafe<Static<typeof SecretKeyRefSchema>>({
+      ...SecretKeyRefSchema,
+      description: "KEDA needs username and password together: the username's Secret key (default: key username of passwordSecretRef's Secret).",
+    }),
+  ),
+  passwordFile: Type.Optional(
+    Type.String({ minLength: 1, description: 'Reconciler only: file with the broker password (a mounted Secret), read at each connect. Else env ASYA_RABBITMQ_PASSWORD, else guest.' }),
+  ),
   vhost: Type.String({ default: '/' }),
   tls: Type.Boolean({ default: false }),
   exchange: Type.Optional(Type.String({ minLength: 1, description: 'Topic exchange each actor queue is bound to (routing key = queue name).' })),
@@ -102,6 +111,11 @@ export const OperatorConfigSchema = Type.Object({
       concurrency: Type.Integer({ default: 4, minimum: 1, maximum: 64 }),
       resyncPeriodSeconds: Type.Integer({ default: 36000, minimum: 30 }),
       deleteQueues: Type.Boolean({ default: true, description: 'Delete an actor queue when the actor is deleted; false keeps it.' }),
+      queueDeletionTimeoutSeconds: Type.Integer({
+        default: 600,
+        minimum: 0,
+        description: 'An actor being deleted whose queue cannot be deleted (broker down) loses its finalizer after this long; 0 waits forever.',
+      }),
       leaderElection: Type.Object(
         {
           enabled: Type.Boolean({ default: true }),

@@ -1,0 +1,218 @@
+// Desired state of everything an AsyncActor owns, as pure functions of the actor and the configuration.
+// Each object carries a hash of what we decide (SPEC_HASH_ANNOTATION), so the reconciler compares hashes,
+// not objects the API server has defaulted, and writes only when our intent changed.
+import { createHash } from 'node:crypto';
+import type { DefaultedActor, WorkloadKind } from '../api/schema.js';
+import type { OperatorConfig, TransportConfig } from '../config/schema.js';
+import type { KubeObject } from '../kube/client.js';
+import {
+  ACTOR_LABEL,
+  IMMUTABLE_HASH_ANNOTATION,
+  IRSA_ROLE_ANNOTATION,
+  KEDA_API_VERSION,
+  KEDA_TRIGGER_NAME,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  RUNTIME_CONFIGMAP,
+  RUNTIME_SCRIPT_KEY,
+  SPEC_HASH_ANNOTATION,
+  actorServiceAccountFor,
+  queueNameFor,
+  triggerAuthNameFor,
+} from '../names.js';
+
+/** JSON with sorted keys, so equal values hash equally. */
+export function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => stableStringify(v ?? null)).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function hashOf(value: unknown): string {
+  return createHash('sha256').update(stableStringify(value)).digest('hex').slice(0, 16);
+}
+
+export function ownerReference(actor: DefaultedActor): Record<string, unknown> {
+  return { apiVersion: actor.apiVersion, kind: actor.kind, name: actor.metadata.name, uid: actor.metadata.uid, controller: true, blockOwnerDeletion: true };
+}
+
+function baseMeta(actor: DefaultedActor, name: string, owned = true): KubeObject['metadata'] {
+  return {
+    name,
+    namespace: actor.metadata.namespace,
+    labels: { [ACTOR_LABEL]: actor.metadata.name ?? '', [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+    ...(owned ? { ownerReferences: [ownerReference(actor)] } : {}),
+  };
+}
+
+function withHash<T extends KubeObject>(obj: T, intent: unknown, extra: Record<string, string> = {}): T {
+  obj.metadata.annotations = { ...(obj.metadata.annotations ?? {}), [SPEC_HASH_ANNOTATION]: hashOf(intent), ...extra };
+  return obj;
+}
+
+const KIND_API = 'apps/v1';
+
+export interface DesiredWorkload {
+  kind: WorkloadKind;
+  object: KubeObject;
+  /** Replicas we set (scaling disabled); undefined when KEDA owns the count. */
+  replicas?: number;
+}
+
+export function desiredWorkload(actor: DefaultedActor, transport: TransportConfig | undefined): DesiredWorkload {
+  const name = actor.metadata.name ?? '';
+  const kind = actor.spec.workload.kind;
+  const template = structuredClone(actor.spec.workload.template) as { metadata?: Record<string, unknown>; spec: Record<string, unknown> };
+  const tmeta = (template.metadata ??= {});
+  tmeta.labels = { ...((tmeta.labels as Record<string, string> | undefined) ?? {}), [ACTOR_LABEL]: name };
+  if (transport?.type === 'sqs' && transport.config.actorRoleArn && !template.spec.serviceAccountName) {
+    template.spec.serviceAccountName = actorServiceAccountFor(name);
+  }
+  const selector = { matchLabels: { [ACTOR_LABEL]: name } };
+  const replicas = actor.spec.scaling.enabled ? undefined : actor.spec.workload.replicas;
+  const spec: Record<string, unknown> = { selector, template };
+  if (replicas !== undefined) spec.replicas = replicas;
+  const immutable: Record<string, unknown> = { kind, selector };
+  if (kind === 'StatefulSet') {
+    spec.serviceName = name;
+    spec.podManagementPolicy = 'Parallel'; // actors are interchangeable consumers: start and stop them together
+    if (actor.spec.workload.volumeClaimTemplates?.length) spec.volumeClaimTemplates = structuredClone(actor.spec.workload.volumeClaimTemplates);
+    Object.assign(immutable, { serviceName: spec.serviceName, podManagementPolicy: spec.podManagementPolicy, volumeClaimTemplates: spec.volumeClaimTemplates });
+  }
+  const object = withHash({ apiVersion: KIND_API, kind, metadata: baseMeta(actor, name), spec }, { spec, labels: tmeta.labels }, { [IMMUTABLE_HASH_ANNOTATION]: hashOf(immutable) });
+  return { kind, object, ...(replicas !== undefined ? { replicas } : {}) };
+}
+
+export function desiredServiceAccount(actor: DefaultedActor, transport: TransportConfig | undefined): KubeObject | undefined {
+  if (transport?.type !== 'sqs' || !transport.config.actorRoleArn) return undefined;
+  const meta = baseMeta(actor, actorServiceAccountFor(actor.metadata.name ?? ''));
+  meta.annotations = { [IRSA_ROLE_ANNOTATION]: transport.config.actorRoleArn };
+  return withHash({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta }, meta.annotations);
+}
+
+/** Shared by every actor of a namespace, so owned by none (deleting one actor must not remove it). */
+export function desiredRuntimeConfigMap(namespace: string, script: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: RUNTIME_CONFIGMAP, namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
+    data: { [RUNTIME_SCRIPT_KEY]: script },
+  };
+}
+
+export interface ScalingObjects {
+  scaledObject: KubeObject;
+  triggerAuthentication?: KubeObject;
+}
+
+/** The ScaledObject (and TriggerAuthentication) for an actor with scaling enabled; undefined otherwise. */
+export function desiredScaling(actor: DefaultedActor, transport: TransportConfig, queueUrl: string | undefined): ScalingObjects | undefined {
+  const s = actor.spec.scaling;
+  if (!s.enabled) return undefined;
+  const name = actor.metadata.name ?? '';
+  const queue = queueNameFor(name);
+  const authName = triggerAuthNameFor(name);
+  let triggerAuth: KubeObject | undefined;
+  let trigger: Record<string, unknown>;
+  if (transport.type === 'rabbitmq') {
+    const c = transport.config;
+    // Credentials never go into trigger metadata (keda#5127): the host has none, the Secret gives both.
+    trigger = {
+      type: 'rabbitmq',
+      name: KEDA_TRIGGER_NAME,
+      metadata: {
+        protocol: 'amqp',
+        host: `${c.tls ? 'amqps' : 'amqp'}://${c.host}:${c.port}/`,
+        vhostName: c.vhost,
+        queueName: queue,
+        mode: 'QueueLength',
+        value: String(s.queueLength),
+      },
+    };
+    if (c.passwordSecretRef) {
+      const user = c.usernameSecretRef ?? { name: c.passwordSecretRef.name, key: 'username' };
+      triggerAuth = {
+        apiVersion: KEDA_API_VERSION,
+        kind: 'TriggerAuthentication',
+        metadata: baseMeta(actor, authName),
+        spec: {
+          secretTargetRef: [
+            { parameter: 'username', name: user.name, key: user.key },
+            { parameter: 'password', name: c.passwordSecretRef.name, key: c.passwordSecretRef.key },
+          ],
+        },
+      };
+    }
+  } else {
+    const c = transport.config;
+    trigger = {
+      type: 'aws-sqs-queue',
+      name: KEDA_TRIGGER_NAME,
+      metadata: {
+        queueURL: queueUrl ?? (c.queueBaseURL ? `${c.queueBaseURL.replace(/\/$/, '')}/${queue}` : queue),
+        queueLength: String(s.queueLength),
+        awsRegion: c.region,
+        ...(c.endpoint ? { awsEndpoint: c.endpoint } : {}),
+      },
+    };
+    if (c.credentialsSecretRef) {
+      const r = c.credentialsSecretRef;
+      triggerAuth = {
+        apiVersion: KEDA_API_VERSION,
+        kind: 'TriggerAuthentication',
+        metadata: baseMeta(actor, authName),
+        spec: {
+          secretTargetRef: [
+            { parameter: 'awsAccessKeyID', name: r.name, key: r.accessKeyIdKey },
+            { parameter: 'awsSecretAccessKey', name: r.name, key: r.secretAccessKeyKey },
+          ],
+        },
+      };
+    } else if (c.actorRoleArn) {
+      // KEDA assumes the role of the workload's ServiceAccount (IRSA), the one we annotate.
+      triggerAuth = {
+        apiVersion: KEDA_API_VERSION,
+        kind: 'TriggerAuthentication',
+        metadata: baseMeta(actor, authName),
+        spec: { podIdentity: { provider: 'aws', identityOwner: 'workload' } },
+      };
+    }
+  }
+  if (triggerAuth) {
+    trigger.authenticationRef = { name: authName };
+    withHash(triggerAuth, triggerAuth.spec);
+  }
+  const adv = s.advanced;
+  if (adv?.metricType && !adv.formula) trigger.metricType = adv.metricType;
+  const advanced: Record<string, unknown> = {};
+  if (adv?.formula) {
+    advanced.scalingModifiers = {
+      formula: adv.formula,
+      ...(adv.target ? { target: adv.target } : {}),
+      ...(adv.activationTarget ? { activationTarget: adv.activationTarget } : {}),
+      ...(adv.metricType ? { metricType: adv.metricType } : {}),
+    };
+  }
+  if (adv?.restoreToOriginalReplicaCount !== undefined) advanced.restoreToOriginalReplicaCount = adv.restoreToOriginalReplicaCount;
+  const spec: Record<string, unknown> = {
+    scaleTargetRef: { apiVersion: KIND_API, kind: actor.spec.workload.kind, name },
+    minReplicaCount: s.minReplicas,
+    maxReplicaCount: s.maxReplicas,
+    pollingInterval: s.pollingInterval,
+    cooldownPeriod: s.cooldownPeriod,
+    triggers: [trigger],
+    ...(Object.keys(advanced).length ? { advanced } : {}),
+  };
+  const scaledObject = withHash({ apiVersion: KEDA_API_VERSION, kind: 'ScaledObject', metadata: baseMeta(actor, name), spec }, spec);
+  return { scaledObject, ...(triggerAuth ? { triggerAuthentication: triggerAuth } : {}) };
+}
+
+/** Whether this configuration needs the reconciler to know the queue URL before building the ScaledObject. */
+export const needsQueueUrl = (t: TransportConfig): boolean => t.type === 'sqs';
+
+export type { OperatorConfig };

@@ -1,0 +1,110 @@
+// Starts a private RabbitMQ node (Debian's rabbitmq-server, see scripts/ci-setup.d/20-rabbitmq.sh) on free
+// loopback ports in a temporary directory, so tests can stop and restart the broker mid-test. Its own epmd
+// port keeps it apart from any other Erlang node on the machine; stop() sends SIGTERM (a clean shutdown).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitForPort } from './ports.js';
+
+const SERVER = process.env.RABBITMQ_SERVER_BIN ?? '/usr/lib/rabbitmq/bin/rabbitmq-server';
+
+export function rabbitmqAvailable(): boolean {
+  return existsSync(SERVER);
+}
+
+export class RabbitNode {
+  private child?: ChildProcess;
+  private exited = true;
+
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    private readonly distPort: number,
+    private readonly epmdPort: number,
+  ) {}
+
+  static async start(): Promise<RabbitNode> {
+    if (!rabbitmqAvailable()) throw new Error(`${SERVER} not found: run scripts/ci-setup.d/20-rabbitmq.sh (installs Debian's rabbitmq-server)`);
+    const dir = mkdtempSync(join(tmpdir(), 'asya-rabbit-'));
+    const node = new RabbitNode(dir, await freePort(), await freePort(), await freePort());
+    for (const d of ['home', 'mnesia', 'log']) mkdirSync(join(dir, d));
+    writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
+    // loopback_users = none: guest may log in (we listen on 127.0.0.1 only anyway).
+    writeFileSync(join(dir, 'rabbitmq.conf'), `listeners.tcp.1 = 127.0.0.1:${node.port}\nloopback_users = none\n`);
+    await node.boot();
+    return node;
+  }
+
+  get url(): string {
+    return `amqp://guest:guest@127.0.0.1:${this.port}`;
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    const d = this.dir;
+    return {
+      PATH: process.env.PATH,
+      HOME: join(d, 'home'),
+      LANG: 'C.UTF-8',
+      RABBITMQ_NODENAME: `asya${this.port}@localhost`,
+      RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+      RABBITMQ_NODE_PORT: String(this.port),
+      RABBITMQ_DIST_PORT: String(this.distPort),
+      ERL_EPMD_PORT: String(this.epmdPort),
+      ERL_EPMD_ADDRESS: '127.0.0.1',
+      RABBITMQ_MNESIA_BASE: join(d, 'mnesia'),
+      RABBITMQ_LOG_BASE: join(d, 'log'),
+      RABBITMQ_CONFIG_FILE: join(d, 'rabbitmq'),
+      RABBITMQ_ADVANCED_CONFIG_FILE: join(d, 'advanced.config'),
+      RABBITMQ_ENABLED_PLUGINS_FILE: join(d, 'enabled_plugins'),
+      RABBITMQ_PID_FILE: join(d, 'rabbit.pid'),
+      RABBITMQ_CONF_ENV_FILE: join(d, 'no-env-file'),
+    };
+  }
+
+  private async boot(): Promise<void> {
+    const child = spawn(SERVER, [], { env: this.env(), stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    this.exited = false;
+    let stderr = '';
+    child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.once('exit', () => (this.exited = true));
+    try {
+      await waitForPort(this.port, 90_000, () => !this.exited);
+    } catch (err) {
+      throw new Error(`RabbitMQ did not start: ${(err as Error).message}\n${stderr}\n${this.logTail()}`);
+    }
+  }
+
+  private logTail(): string {
+    try {
+      return readFileSync(join(this.dir, 'log', `asya${this.port}@localhost.log`), 'utf8').split('\n').slice(-20).join('\n');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Clean shutdown (SIGTERM); resolves when the node has exited. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || this.exited) return;
+    const gone = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  /** Same data directory and ports: durable queues survive. */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.boot();
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    // The node started its own epmd on a private port; end it so nothing outlives the test.
+    spawnSync('epmd', ['-kill'], { env: { ...process.env, ERL_EPMD_PORT: String(this.epmdPort) }, stdio: 'ignore' });
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
