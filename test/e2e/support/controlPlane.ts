@@ -1,0 +1,687 @@
+/**
+ * A real Kubernetes control plane for end-to-end tests, run from binaries that
+ * scripts/e2e-tools.sh builds from Go modules (no Docker, no kubelet):
+ *
+ *   etcd -> kube-apiserver -> kube-controller-manager -> (optional) KEDA operator
+ *
+ * Every process listens on free loopback ports only, works in a fresh temp
+ * dir and writes its output to `<logDir>/<name>.log`. Nothing schedules Pods
+ * (no scheduler, no nodes): Pods stay Pending, which is enough for admission
+ * webhooks and controllers that act on API objects.
+ *
+ * Uses Node built-ins only, plus the `openssl` CLI for keys and certificates.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ControlPlane {
+  /** Fresh temp dir holding certs, etcd data, kubeconfig (and logs by default). */
+  dir: string;
+  /** Where each process's `<name>.log` is written. */
+  logDir: string;
+  /** Path of an admin kubeconfig (token of a `system:masters` user). */
+  kubeconfig: string;
+  /** `https://127.0.0.1:<port>` of kube-apiserver. */
+  server: string;
+  /** Bearer token of the admin user. */
+  token: string;
+  /** CA bundle that verifies the apiserver's serving certificate. */
+  caFile: string;
+  /** Dir the binaries were taken from. */
+  binDir: string;
+  /** Runs the cached kubectl against this cluster (or `opts.kubeconfig`). Never throws on a non-zero exit. */
+  kubectl(args: string[], opts?: { input?: string; kubeconfig?: string }): Promise<KubectlResult>;
+  /** Stops every process this control plane started and removes `dir` (unless ASYA_E2E_KEEP=1). */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Default: $ASYA_E2E_BIN_DIR, else what `scripts/e2e-tools.sh --print-bin-dir` prints. */
+  binDir?: string;
+  /** Start the KEDA operator (and install KEDA's CRDs). Default true. */
+  withKeda?: boolean;
+  /** Default: the control plane's temp dir. */
+  logDir?: string;
+}
+
+const REPO_ROOT = path.resolve(path.dirname(decodeURIComponent(new URL(import.meta.url).pathname)), '../../..');
+const REQUIRED_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl'] as const;
+const LOG_TAIL_LINES = 60;
+const STOP_GRACE_MS = 5_000;
+
+interface Managed {
+  name: string;
+  child: ChildProcess;
+  pid: number;
+  logFile: string;
+  exited: boolean;
+  exit: Promise<void>;
+  exitCode: number | null;
+  exitSignal: NodeJS.Signals | null;
+}
+
+/** A managed process failed to come up; `message` ends with the tail of its log. */
+class StartError extends Error {
+  readonly proc: Managed;
+  constructor(proc: Managed, message: string) {
+    super(message);
+    this.name = 'StartError';
+    this.proc = proc;
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Process bookkeeping shared by every control plane of this Node process.  */
+/* ------------------------------------------------------------------------ */
+
+const live = new Set<Managed>();
+const liveDirs = new Set<string>();
+let hooksInstalled = false;
+
+function killAllNowSync(): void {
+  for (const m of live) {
+    if (!m.exited) {
+      try {
+        process.kill(m.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+  live.clear();
+  for (const dir of liveDirs) {
+    // Tell the watchdog that there is nothing left to kill.
+    try {
+      fs.writeFileSync(path.join(dir, 'pids'), '');
+    } catch {
+      /* dir already gone */
+    }
+    if (process.env.ASYA_E2E_KEEP !== '1') {
+      try {
+        fs.rmSync(dir, { recursive: true, force: true });
+      } catch {
+        /* best effort: the watchdog retries */
+      }
+    }
+  }
+  liveDirs.clear();
+}
+
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on('exit', killAllNowSync);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    // Only take over a signal nobody else handles; then keep its default
+    // outcome (the process dies of that signal) after killing our children.
+    if (process.listenerCount(sig) > 0) continue;
+    const handler = (): void => {
+      killAllNowSync();
+      process.removeListener(sig, handler);
+      process.kill(process.pid, sig);
+    };
+    process.on(sig, handler);
+  }
+}
+
+/**
+ * A small detached Node process that outlives us if we are SIGKILLed: when our
+ * PID goes away it kills the PIDs listed in `<dir>/pids` (checking each one's
+ * start time, so a recycled PID is never hit) and removes the dir.
+ */
+function startWatchdog(dir: string, keep: boolean): ChildProcess {
+  const script = `
+    const fs = require('fs');
+    const [dir, parent, keep] = [process.argv[1], Number(process.argv[2]), process.argv[3] === '1'];
+    const startTime = (pid) => {
+      try {
+        const stat = fs.readFileSync('/proc/' + pid + '/stat', 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+      } catch { return undefined; }
+    };
+    const alive = () => { try { process.kill(parent, 0); return process.ppid === parent; } catch { return false; } };
+    setInterval(() => {
+      if (alive()) return;
+      let lines = [];
+      try { lines = fs.readFileSync(dir + '/pids', 'utf8').split('\\n').filter(Boolean); } catch {}
+      for (const line of lines) {
+        const [pid, start] = line.split(' ');
+        if (startTime(pid) === start) { try { process.kill(Number(pid), 'SIGKILL'); } catch {} }
+      }
+      if (!keep) setTimeout(() => { try { fs.rmSync(dir, { recursive: true, force: true }); } catch {} process.exit(0); }, 500);
+      else process.exit(0);
+    }, 1000);
+  `;
+  const child = spawn(process.execPath, ['-e', script, dir, String(process.pid), keep ? '1' : '0'], {
+    stdio: 'ignore',
+    detached: true,
+  });
+  child.unref();
+  return child;
+}
+
+function procStartTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers.                                                           */
+/* ------------------------------------------------------------------------ */
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Reserves `n` distinct free loopback ports (all held open at once, then released). */
+async function freePorts(n: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const srv = net.createServer();
+      servers.push(srv);
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(0, '127.0.0.1', () => resolve());
+      });
+      ports.push((srv.address() as net.AddressInfo).port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+}
+
+function tail(file: string, lines = LOG_TAIL_LINES): string {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    return text.split('\n').slice(-lines - 1).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function run(cmd: string, args: string[], opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<KubectlResult> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => resolve({ code: 127, stdout: '', stderr: `${cmd}: ${e.message}` }));
+    child.on('close', (code, signal) =>
+      resolve({
+        code: code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+async function mustRun(cmd: string, args: string[], opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  const r = await run(cmd, args, opts);
+  if (r.code !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
+  }
+  return r.stdout;
+}
+
+/** GET over HTTPS; resolves with the status code, or 0 when nothing answers. */
+function httpsGet(url: string, opts: { ca?: Buffer; token?: string }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = https.get(
+      url,
+      {
+        ca: opts.ca,
+        headers: opts.token ? { Authorization: `Bearer ${opts.token}` } : {},
+        timeout: 5_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (b: Buffer) => chunks.push(b));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', () => resolve({ status: 0, body: '' }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve({ status: 0, body: '' }));
+  });
+}
+
+/** Plain-HTTP GET on loopback with the global fetch; 0 when nothing answers. */
+async function httpGet(url: string): Promise<number> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    await res.arrayBuffer();
+    return res.status;
+  } catch {
+    return 0;
+  }
+}
+
+function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.setTimeout(2_000);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('timeout', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+function resolveBinDir(explicit?: string): string {
+  if (explicit) return path.resolve(explicit);
+  if (process.env.ASYA_E2E_BIN_DIR) return path.resolve(process.env.ASYA_E2E_BIN_DIR);
+  const script = path.join(REPO_ROOT, 'scripts', 'e2e-tools.sh');
+  // Synchronous on purpose: this only prints a path.
+  const r = spawnSync('bash', [script, '--print-bin-dir'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cannot resolve the e2e bin dir: ${script} --print-bin-dir failed: ${r.stderr}`);
+  const dir = r.stdout.trim().split('\n').pop();
+  if (!dir) throw new Error(`${script} --print-bin-dir printed nothing`);
+  return dir;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The control plane.                                                       */
+/* ------------------------------------------------------------------------ */
+
+export async function startControlPlane(opts: StartOptions = {}): Promise<ControlPlane> {
+  const withKeda = opts.withKeda ?? true;
+  const binDir = resolveBinDir(opts.binDir);
+  const needed = withKeda ? [...REQUIRED_BINARIES, 'keda-operator'] : [...REQUIRED_BINARIES];
+  const missing = needed.filter((b) => !fs.existsSync(path.join(binDir, b)));
+  if (missing.length > 0) {
+    throw new Error(
+      `e2e binaries missing in ${binDir}: ${missing.join(', ')}.\n` +
+        `Build them first (about 15 minutes cold): bash scripts/e2e-tools.sh`,
+    );
+  }
+  const bin = (name: string): string => path.join(binDir, name);
+
+  const keep = process.env.ASYA_E2E_KEEP === '1';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asya-e2e-'));
+  const logDir = path.resolve(opts.logDir ?? dir);
+  fs.mkdirSync(logDir, { recursive: true });
+  const pidFile = path.join(dir, 'pids');
+  fs.writeFileSync(pidFile, '');
+
+  installExitHooks();
+  liveDirs.add(dir);
+  const started: Managed[] = [];
+  const watchdog = startWatchdog(dir, keep);
+
+  const launch = (name: string, args: string[], env: NodeJS.ProcessEnv = {}): Managed => {
+    const logFile = path.join(logDir, `${name}.log`);
+    const fd = fs.openSync(logFile, 'a');
+    fs.writeSync(fd, `### ${new Date().toISOString()} ${bin(name)} ${args.join(' ')}\n`);
+    let child: ChildProcess;
+    try {
+      child = spawn(bin(name), args, {
+        cwd: dir,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', fd, fd],
+      });
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (child.pid === undefined) throw new Error(`failed to spawn ${bin(name)}\n${tail(logFile)}`);
+    const m: Managed = {
+      name,
+      child,
+      pid: child.pid,
+      logFile,
+      exited: false,
+      exitCode: null,
+      exitSignal: null,
+      exit: Promise.resolve(),
+    };
+    m.exit = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        m.exited = true;
+        m.exitCode = code;
+        m.exitSignal = signal;
+        live.delete(m);
+        resolve();
+      });
+      child.once('error', () => {
+        m.exited = true;
+        live.delete(m);
+        resolve();
+      });
+    });
+    child.unref();
+    live.add(m);
+    started.push(m);
+    fs.appendFileSync(pidFile, `${m.pid} ${procStartTime(m.pid) ?? ''}\n`);
+    return m;
+  };
+
+  const terminate = async (m: Managed): Promise<void> => {
+    if (m.exited) return;
+    try {
+      process.kill(m.pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+    const timedOut = await Promise.race([m.exit.then(() => false), sleep(STOP_GRACE_MS).then(() => true)]);
+    if (timedOut && !m.exited) {
+      try {
+        process.kill(m.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      await Promise.race([m.exit, sleep(2_000)]);
+    }
+  };
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    for (const m of [...started].reverse()) await terminate(m);
+    try {
+      fs.writeFileSync(pidFile, '');
+    } catch {
+      /* ignore */
+    }
+    if (watchdog.pid !== undefined) {
+      try {
+        process.kill(watchdog.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    liveDirs.delete(dir);
+    if (!keep) fs.rmSync(dir, { recursive: true, force: true });
+  };
+
+  const fail = (m: Managed, what: string): never => {
+    const state = m.exited ? `exited (code ${m.exitCode}, signal ${m.exitSignal})` : 'still running';
+    const kept = keep || opts.logDir ? '' : ' (removed with the temp dir: pass logDir or set ASYA_E2E_KEEP=1 to keep it)';
+    throw new StartError(m, `${m.name} ${what}; process ${state}.\n--- last lines of ${m.logFile}${kept} ---\n${tail(m.logFile)}`);
+  };
+
+  /** Polls `check` until true; fails with the process's log tail on timeout or early exit. */
+  const waitFor = async (m: Managed, what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (m.exited) return fail(m, `exited before ${what}`);
+      if (await check()) return;
+      if (m.exited) return fail(m, `exited before ${what}`);
+      if (Date.now() > deadline) return fail(m, `not ${what} after ${timeoutMs / 1000}s`);
+      await sleep(250);
+    }
+  };
+
+  /**
+   * Runs one start step on `n` fresh loopback ports. The ports are only
+   * reserved, not held, so if another process took one in between the step is
+   * retried (at most 3 times) on new ports.
+   */
+  const onFreePorts = async <T>(n: number, step: (ports: number[]) => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      const ports = await freePorts(n);
+      try {
+        return await step(ports);
+      } catch (e) {
+        if (!(e instanceof StartError) || attempt >= 3 || !/address already in use/i.test(tail(e.proc.logFile, 20))) throw e;
+        await terminate(e.proc);
+        started.splice(started.indexOf(e.proc), 1);
+      }
+    }
+  };
+
+  const t0 = Date.now();
+  try {
+    /* ---- certificates and keys ---- */
+    const pki = path.join(dir, 'pki');
+    fs.mkdirSync(pki);
+    const saKey = path.join(pki, 'sa.key');
+    const saPub = path.join(pki, 'sa.pub');
+    await mustRun('openssl', ['genrsa', '-out', saKey, '2048']);
+    await mustRun('openssl', ['rsa', '-in', saKey, '-pubout', '-out', saPub]);
+
+    const token = crypto.randomBytes(32).toString('hex');
+    const tokenFile = path.join(pki, 'tokens.csv');
+    fs.writeFileSync(tokenFile, `${token},asya-e2e-admin,asya-e2e-admin,"system:masters"\n`, { mode: 0o600 });
+
+    /* ---- etcd ---- */
+    const etcdUrl = await onFreePorts(2, async ([clientPort, peerPort]) => {
+      const url = `http://127.0.0.1:${clientPort}`;
+      const peerUrl = `http://127.0.0.1:${peerPort}`;
+      fs.rmSync(path.join(dir, 'etcd'), { recursive: true, force: true });
+      const etcd = launch('etcd', [
+        '--name=asya-e2e',
+        `--data-dir=${path.join(dir, 'etcd')}`,
+        `--listen-client-urls=${url}`,
+        `--advertise-client-urls=${url}`,
+        `--listen-peer-urls=${peerUrl}`,
+        `--initial-advertise-peer-urls=${peerUrl}`,
+        `--initial-cluster=asya-e2e=${peerUrl}`,
+        '--unsafe-no-fsync',
+        '--log-level=warn',
+      ]);
+      await waitFor(etcd, 'healthy (/health)', 30_000, async () => (await httpGet(`${url}/health`)) === 200);
+      return url;
+    });
+
+    /* ---- kube-apiserver ---- */
+    const certDir = path.join(dir, 'apiserver-certs');
+    const caFile = path.join(certDir, 'apiserver.crt');
+    let ca: Buffer | undefined;
+    const server = await onFreePorts(1, async ([apiPort]) => {
+      const url = `https://127.0.0.1:${apiPort}`;
+      const apiserver = launch('kube-apiserver', [
+        `--etcd-servers=${etcdUrl}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        '--endpoint-reconciler-type=none',
+        `--secure-port=${apiPort}`,
+        `--cert-dir=${certDir}`,
+        `--service-account-key-file=${saPub}`,
+        `--service-account-signing-key-file=${saKey}`,
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        `--token-auth-file=${tokenFile}`,
+        '--authorization-mode=RBAC',
+        '--service-cluster-ip-range=10.0.0.0/24',
+        '--allow-privileged=true',
+      ]);
+      await waitFor(apiserver, 'ready (/readyz)', 120_000, async () => {
+        if (!ca) {
+          if (!fs.existsSync(caFile)) return false;
+          ca = fs.readFileSync(caFile);
+        }
+        return (await httpsGet(`${url}/readyz`, { ca, token })).status === 200;
+      });
+      return url;
+    });
+
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    fs.writeFileSync(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        '- name: asya-e2e',
+        '  cluster:',
+        `    server: ${server}`,
+        `    certificate-authority-data: ${fs.readFileSync(caFile).toString('base64')}`,
+        'users:',
+        '- name: asya-e2e-admin',
+        '  user:',
+        `    token: ${token}`,
+        'contexts:',
+        '- name: asya-e2e',
+        '  context:',
+        '    cluster: asya-e2e',
+        '    user: asya-e2e-admin',
+        '    namespace: default',
+        'current-context: asya-e2e',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+
+    /* ---- kube-controller-manager ---- */
+    // apiserver.crt is the serving cert followed by its self-signed CA. Pods
+    // (kube-root-ca.crt) and the ClusterTrustBundle publisher want the CA only.
+    const rootCaFile = path.join(pki, 'apiserver-ca.crt');
+    fs.writeFileSync(rootCaFile, caCertsOnly(fs.readFileSync(caFile, 'utf8')));
+    await onFreePorts(1, async ([kcmPort]) => {
+      const kcm = launch('kube-controller-manager', [
+        `--kubeconfig=${kubeconfig}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${kcmPort}`,
+        `--service-account-private-key-file=${saKey}`,
+        `--root-ca-file=${rootCaFile}`,
+        '--leader-elect=false',
+        '--use-service-account-credentials=false',
+        // Canonical names of the old aliases nodeipam, nodelifecycle, persistentvolume-binder,
+        // attachdetach, persistentvolume-expander, ttl: all about nodes and volumes, of which there are none.
+        '--controllers=' +
+          [
+            '*',
+            '-node-ipam-controller',
+            '-node-lifecycle-controller',
+            '-persistentvolume-binder-controller',
+            '-persistentvolume-attach-detach-controller',
+            '-persistentvolume-expander-controller',
+            '-ttl-controller',
+          ].join(','),
+      ]);
+      await waitFor(
+        kcm,
+        'creating ServiceAccount default/default',
+        90_000,
+        async () => (await httpsGet(`${server}/api/v1/namespaces/default/serviceaccounts/default`, { ca, token })).status === 200,
+      );
+    });
+
+    const kubectl = (args: string[], o: { input?: string; kubeconfig?: string } = {}): Promise<KubectlResult> =>
+      run(bin('kubectl'), [`--kubeconfig=${o.kubeconfig ?? kubeconfig}`, ...args], {
+        input: o.input,
+        env: { ...process.env, KUBECONFIG: o.kubeconfig ?? kubeconfig },
+      });
+
+    /* ---- KEDA operator ---- */
+    if (withKeda) {
+      const crdDir = findKedaCrds(binDir);
+      const apply = await kubectl(['apply', '--server-side', '--field-manager=asya-e2e', '-f', crdDir]);
+      if (apply.code !== 0) throw new Error(`kubectl apply of KEDA CRDs from ${crdDir} failed:\n${apply.stderr}${apply.stdout}`);
+      const est = await kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', crdDir]);
+      if (est.code !== 0) throw new Error(`KEDA CRDs not Established:\n${est.stderr}${est.stdout}`);
+      const ns = await kubectl(['create', 'namespace', 'keda']);
+      if (ns.code !== 0) throw new Error(`kubectl create namespace keda failed:\n${ns.stderr}`);
+
+      const kedaCerts = path.join(dir, 'keda-certs');
+      await makeServingCerts(kedaCerts, 'keda-operator.keda.svc', [
+        'keda-operator',
+        'keda-operator.keda',
+        'keda-operator.keda.svc',
+        'keda-operator.keda.svc.cluster.local',
+        'localhost',
+      ]);
+
+      await onFreePorts(3, async ([healthPort, metricsPort, grpcPort]) => {
+        const keda = launch(
+          'keda-operator',
+          [
+            `--kubeconfig=${kubeconfig}`,
+            `--cert-dir=${kedaCerts}`,
+            '--enable-cert-rotation=false',
+            '--enable-webhook-patching=false',
+            '--enable-apiservice-patching=false',
+            '--leader-elect=false',
+            `--health-probe-bind-address=127.0.0.1:${healthPort}`,
+            `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+            `--metrics-service-bind-address=127.0.0.1:${grpcPort}`,
+          ],
+          {
+            KUBECONFIG: kubeconfig,
+            KEDA_CLUSTER_OBJECT_NAMESPACE: 'keda',
+            POD_NAMESPACE: 'keda',
+            WATCH_NAMESPACE: '',
+          },
+        );
+        await waitFor(keda, 'healthy (/healthz and /readyz)', 120_000, async () => {
+          const h = await httpGet(`http://127.0.0.1:${healthPort}/healthz`);
+          return h === 200 && (await httpGet(`http://127.0.0.1:${healthPort}/readyz`)) === 200;
+        });
+      });
+    }
+
+    if (process.env.ASYA_E2E_DEBUG === '1') {
+      process.stderr.write(`asya-e2e control plane up in ${((Date.now() - t0) / 1000).toFixed(1)}s at ${server} (dir ${dir})\n`);
+    }
+
+    return { dir, logDir, kubeconfig, server, token, caFile, binDir, kubectl, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** The CA certificates of a PEM bundle (all of it if none is marked as a CA). */
+function caCertsOnly(pem: string): string {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const cas = blocks.filter((b) => new crypto.X509Certificate(b).ca);
+  return `${(cas.length > 0 ? cas : blocks).join('\n')}\n`;
+}
+
+/** KEDA's CRDs: `<key>/keda-crds` beside the bin dir (copied by e2e-tools.sh), else the Go module cache. */
+function findKedaCrds(binDir: string): string {
+  const candidates = [path.join(path.dirname(binDir), 'keda-crds')];
+  const gomodcache =
+    process.env.GOMODCACHE ?? path.join(process.env.GOPATH ?? path.join(os.homedir(), 'go'), 'pkg', 'mod');
+  candidates.push(path.join(gomodcache, 'github.com', 'kedacore', 'keda', 'v2@v2.20.2', 'config', 'crd', 'bases'));
+  for (const c of candidates) {
+    if (fs.existsSync(c) && fs.readdirSync(c).filter((f) => f.endsWith('.yaml')).length >= 6) return c;
+  }
+  throw new Error(`KEDA CRDs not found in ${candidates.join(' or ')}; run: bash scripts/e2e-tools.sh`);
+}
+
+/** A throwaway CA and a serving cert signed by it: `<dir>/{ca.crt,tls.crt,tls.key}`. */
+async function makeServingCerts(dir: string, cn: string, dnsNames: string[]): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  const p = (f: string): string => path.join(dir, f);
+  await mustRun('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '7',
+    '-subj', '/CN=asya-e2e-ca', '-keyout', p('ca.key'), '-out', p('ca.crt'),
+  ]);
+  await mustRun('openssl', [
+    'req', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-subj', `/CN=${cn}`, '-keyout', p('tls.key'), '-out', p('tls.csr'),
+  ]);
+  const san = [...dnsNames.map((d) => `DNS:${d}`), 'IP:127.0.0.1'].join(',');
+  fs.writeFileSync(
+    p('ext.cnf'),
+    `subjectAltName=${san}\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n`,
+  );
+  await mustRun('openssl', [
+    'x509', '-req', '-sha256', '-days', '7', '-in', p('tls.csr'), '-CA', p('ca.crt'), '-CAkey', p('ca.key'),
+    '-CAcreateserial', '-extfile', p('ext.cnf'), '-out', p('tls.crt'),
+  ]);
+}
