@@ -10,6 +10,14 @@ export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'],
+      // One real control plane for all e2e files (test/e2e/support/controlPlane.ts).
+      globalSetup: '<rootDir>/test/e2e/support/globalSetup.mjs',
+      globalTeardown: '<rootDir>/test/e2e/support/globalTeardown.mjs',
+      testTimeout: 120_000,
+    },
   ],
 };

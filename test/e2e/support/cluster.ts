@@ -1,0 +1,102 @@
+// What an e2e test file needs of the shared control plane: kubectl, server-side apply, and kubeconfigs for
+// ServiceAccounts (each of our processes runs with its own token, bound by the chart's RBAC, never as admin).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function env(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: e2e tests run under the e2e jest project (test/e2e/support/globalSetup.ts)`);
+  return v;
+}
+
+export const cluster = {
+  get kubeconfig() {
+    return env('ASYA_E2E_KUBECONFIG');
+  },
+  get server() {
+    return env('ASYA_E2E_SERVER');
+  },
+  get caFile() {
+    return env('ASYA_E2E_CA_FILE');
+  },
+  get binDir() {
+    return env('ASYA_E2E_BIN_DIR');
+  },
+  get dir() {
+    return env('ASYA_E2E_DIR');
+  },
+};
+
+export function kubectl(args: string[], opts: { input?: string; kubeconfig?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      join(cluster.binDir, 'kubectl'),
+      ['--kubeconfig', opts.kubeconfig ?? cluster.kubeconfig, ...args],
+      { timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
+    );
+    child.stdin?.end(opts.input ?? '');
+  });
+}
+
+/** kubectl that throws with its stderr when it fails. */
+export async function kubectlOk(args: string[], opts: { input?: string; kubeconfig?: string } = {}): Promise<string> {
+  const r = await kubectl(args, opts);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+export async function applyObjects(objects: unknown[], opts: { kubeconfig?: string; serverSide?: boolean } = {}): Promise<string> {
+  const input = objects.map((o) => stringify(o)).join('---\n');
+  return kubectlOk(['apply', ...(opts.serverSide === false ? [] : ['--server-side', '--force-conflicts']), '-f', '-'], { input, kubeconfig: opts.kubeconfig });
+}
+
+export async function getJson<T = any>(args: string[]): Promise<T> {
+  return JSON.parse(await kubectlOk(['get', ...args, '-o', 'json'])) as T;
+}
+
+/** A kubeconfig that authenticates as ServiceAccount ns/name with a TokenRequest token. */
+export async function serviceAccountKubeconfig(namespace: string, name: string): Promise<string> {
+  const token = (await kubectlOk(['create', 'token', name, '-n', namespace, '--duration', '2h'])).trim();
+  const dir = mkdtempSync(join(tmpdir(), 'asya-e2e-sa-'));
+  const file = join(dir, `${namespace}-${name}.kubeconfig`);
+  writeFileSync(
+    file,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'e2e', cluster: { server: cluster.server, 'certificate-authority': cluster.caFile } }],
+      users: [{ name, user: { token } }],
+      contexts: [{ name: 'e2e', context: { cluster: 'e2e', user: name, namespace } }],
+      'current-context': 'e2e',
+    }),
+    { mode: 0o600 },
+  );
+  return file;
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

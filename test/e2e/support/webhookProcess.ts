@@ -1,0 +1,101 @@
+// The built webhook, run on the host exactly as the chart runs it in a pod: the chart's own arguments and
+// rendered configuration file, with paths and ports for this machine, and the kubeconfig of its
+// ServiceAccount (bound by the chart's RBAC).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateCertificates, type GeneratedCerts } from '../../../src/certs/generate.js';
+import { waitFor } from './cluster.js';
+import { REPO } from './helm.js';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+export interface WebhookProcess {
+  port: number;
+  healthPort: number;
+  certs: GeneratedCerts;
+  dir: string;
+  logFile: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly running: boolean;
+}
+
+/** Replaces the in-pod values of the chart's arguments with this machine's. */
+function hostArgs(chartArgs: string[], p: { config: string; certDir: string; port: number; healthPort: number }): string[] {
+  const replace: Record<string, string> = {
+    '--config': p.config,
+    '--cert-dir': p.certDir,
+    '--port': String(p.port),
+    '--health-port': String(p.healthPort),
+    '--metrics-port': String(p.healthPort),
+  };
+  return [
+    ...chartArgs.map((a) => {
+      const [flag] = a.split('=');
+      return flag && replace[flag] !== undefined ? `${flag}=${replace[flag]}` : a;
+    }),
+    '--host=127.0.0.1',
+    '--shutdown-delay=0',
+  ];
+}
+
+export async function webhookProcess(opts: { chartArgs: string[]; configYaml: string; kubeconfig: string }): Promise<WebhookProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'asya-e2e-webhook-'));
+  const certs = generateCertificates({ hosts: ['127.0.0.1', 'localhost'] });
+  writeFileSync(join(dir, 'tls.crt'), certs.cert);
+  writeFileSync(join(dir, 'tls.key'), certs.key);
+  writeFileSync(join(dir, 'config.yaml'), opts.configYaml);
+  const port = await freePort();
+  const healthPort = await freePort();
+  const logFile = join(dir, 'webhook.log');
+  let child: ChildProcess | undefined;
+  const args = hostArgs(opts.chartArgs, { config: join(dir, 'config.yaml'), certDir: dir, port, healthPort });
+
+  const ready = () =>
+    new Promise<boolean>((resolve) => {
+      http.get(`http://127.0.0.1:${healthPort}/readyz`, (res) => resolve(res.statusCode === 200)).on('error', () => resolve(false));
+    });
+
+  const wp: WebhookProcess = {
+    port,
+    healthPort,
+    certs,
+    dir,
+    logFile,
+    get running() {
+      return !!child && child.exitCode === null;
+    },
+    async start() {
+      const log = createWriteStream(logFile, { flags: 'a' });
+      child = spawn(process.execPath, [join(REPO, 'dist', 'src', 'cli', 'main.js'), ...args, `--kubeconfig=${opts.kubeconfig}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout?.pipe(log);
+      child.stderr?.pipe(log);
+      const c = child;
+      process.once('exit', () => c.kill('SIGKILL'));
+      await waitFor('the webhook to be ready', async () => {
+        if (c.exitCode !== null) throw new Error(`webhook exited (${c.exitCode}):\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+        return ready();
+      }, 30_000);
+    },
+    async stop() {
+      const c = child;
+      if (!c || c.exitCode !== null) return;
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (c.exitCode === null) c.kill('SIGKILL');
+    },
+  };
+  return wp;
+}

@@ -1,0 +1,310 @@
+// The admission webhook through a real kube-apiserver: the API server calls it with its own AdmissionReview
+// encoding, timeouts and failurePolicy; kube-controller-manager acts on what it returns. The webhook runs as
+// the chart runs it (same arguments, same rendered configuration, its own ServiceAccount and RBAC).
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { buildCrd } from '../../src/api/crd.js';
+import { generateCertificates } from '../../src/certs/generate.js';
+import { applyObjects, getJson, kubectl, kubectlOk, serviceAccountKubeconfig, sleep, waitFor } from './support/cluster.js';
+import { byKind, renderChart, REPO, type K8sObject } from './support/helm.js';
+import { webhookProcess, type WebhookProcess } from './support/webhookProcess.js';
+
+const RELEASE = 'asya';
+const SYSTEM_NS = 'asya-system';
+const NS = 'e2e-webhook';
+const OTHER_NS = 'e2e-webhook-other';
+
+let webhook: WebhookProcess;
+let webhookConfigs: K8sObject[];
+let inCluster: K8sObject[];
+
+const actorYaml = (name: string, ns = NS, spec: Record<string, unknown> = {}) =>
+  stringify({
+    apiVersion: 'asya.sh/v1alpha1',
+    kind: 'AsyncActor',
+    metadata: { name, namespace: ns },
+    spec: { transport: 'rabbitmq', workload: { template: { spec: { containers: [{ name: 'asya-runtime', image: 'python:3.13-slim' }] } } }, ...spec },
+  });
+
+const deploymentYaml = (name: string, labels: Record<string, string>, replicas = 2) =>
+  stringify({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: NS },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name, ...labels } }, spec: { containers: [{ name: 'asya-runtime', image: 'python:3.13-slim' }] } },
+    },
+  });
+
+async function podsOf(app: string): Promise<any[]> {
+  return (await getJson<{ items: any[] }>(['pods', '-n', NS, '-l', `app=${app}`])).items;
+}
+
+/** Registers the chart's webhook configurations, pointing at `url` and trusting `caPem`. */
+async function registerWebhooks(url: string, caPem: string): Promise<void> {
+  const caBundle = Buffer.from(caPem).toString('base64');
+  const objs = structuredClone(webhookConfigs);
+  for (const o of objs) for (const w of o.webhooks) w.clientConfig = { url: `${url}${new URL(w.clientConfig.url).pathname}`, caBundle };
+  await applyObjects(objs);
+}
+
+beforeAll(async () => {
+  await applyObjects([buildCrd()]);
+  await kubectlOk(['apply', '--server-side', '-f', join(REPO, '..', 'shared', 'crds')]);
+  await kubectlOk(['wait', '--for=condition=Established', 'crd/asyncactors.asya.sh', '--timeout=30s']);
+  for (const ns of [SYSTEM_NS, NS, OTHER_NS]) await kubectl(['create', 'namespace', ns]);
+
+  // The chart, rendered as installed in a cluster (ServiceAccounts, RBAC, configuration, the webhook's
+  // arguments) and for out-of-cluster development (webhook configurations calling a URL).
+  inCluster = await renderChart('asya-operator', RELEASE, SYSTEM_NS, { 'certManager.enabled': false });
+  const setup = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].flatMap((k) => byKind(inCluster, k));
+  await applyObjects(setup);
+  const webhookDeployment = byKind(inCluster, 'Deployment').find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'webhook')!;
+  const pod = webhookDeployment.spec.template.spec;
+  const configYaml = byKind(inCluster, 'ConfigMap').find((c) => c.data?.['config.yaml'])!.data['config.yaml'] as string;
+  const kubeconfig = await serviceAccountKubeconfig(SYSTEM_NS, pod.serviceAccountName);
+  webhook = await webhookProcess({ chartArgs: pod.containers[0].args, configYaml, kubeconfig });
+  await webhook.start();
+
+  const outOfCluster = await renderChart('asya-operator', RELEASE, SYSTEM_NS, {
+    'webhook.url': `https://127.0.0.1:${webhook.port}`,
+    'webhook.caBundle': Buffer.from(webhook.certs.caCert).toString('base64'),
+  });
+  webhookConfigs = [...byKind(outOfCluster, 'ValidatingWebhookConfiguration'), ...byKind(outOfCluster, 'MutatingWebhookConfiguration')];
+  expect(webhookConfigs).toHaveLength(2);
+  await registerWebhooks(`https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
+}, 180_000);
+
+afterAll(async () => {
+  await webhook?.stop();
+  await kubectl(['delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', '-l', 'app.kubernetes.io/instance=asya', '--ignore-not-found']);
+});
+
+describe('the CRD in a real API server', () => {
+  test('kubectl explain shows our descriptions', async () => {
+    const out = await kubectlOk(['explain', 'asyncactor.spec.scaling']);
+    expect(out).toContain('Autoscaling of the workload by KEDA on the depth of the actor queue.');
+    expect(out).toMatch(/queueLength\s+<integer>/);
+    expect(out).toContain('Target messages per replica');
+  });
+  test('kubectl get asyas has the seed columns, -o wide the extra ones', async () => {
+    await kubectlOk(['apply', '-f', '-'], { input: actorYaml('columns') });
+    const plain = (await kubectlOk(['get', 'asyas', '-n', NS, 'columns'])).split('\n')[0]!;
+    expect(plain.split(/\s+/).filter(Boolean)).toEqual(['NAME', 'STATUS', 'RUNNING', 'PENDING', 'FAILING', 'MIN', 'MAX', 'LAST-SCALE', 'AGE']);
+    const wide = (await kubectlOk(['get', 'asya', '-n', NS, 'columns', '-o', 'wide'])).split('\n')[0]!;
+    expect(wide.split(/\s+/).filter(Boolean)).toEqual([
+      'NAME', 'STATUS', 'RUNNING', 'PENDING', 'FAILING', 'MIN', 'MAX', 'LAST-SCALE', 'AGE', 'DESIRED', 'WORKLOAD', 'TRANSPORT', 'SCALING', 'QUEUED', 'PROCESSING', 'DIRECTION',
+    ]);
+  });
+});
+
+describe('AsyncActor admission through the API server', () => {
+  test('a valid actor is admitted and comes back defaulted', async () => {
+    await kubectlOk(['apply', '-f', '-'], { input: actorYaml('valid') });
+    const a = await getJson(['asya', '-n', NS, 'valid']);
+    expect(a.spec.scaling).toEqual({ enabled: false, minReplicas: 0, maxReplicas: 50, pollingInterval: 10, cooldownPeriod: 60, queueLength: 5 });
+    expect(a.spec.workload).toMatchObject({ kind: 'Deployment', replicas: 1, pythonExecutable: 'python3' });
+    expect(a.spec.timeout).toEqual({ processing: 300, gracefulShutdown: 30 });
+  });
+
+  test('an invalid actor is refused by kubectl apply with every violation', async () => {
+    const r = await kubectl(['apply', '-f', '-'], {
+      input: actorYaml('invalid', NS, {
+        transport: 'kafka',
+        scaling: { minReplicas: 5, maxReplicas: 2, advanced: { formula: 'ceil(queueLength / 10)' } },
+        workload: { template: { spec: { containers: [{ name: 'asya-runtime', image: 'x', command: ['python', 'app.py'] }, { name: 'asya-sidecar', image: 'y' }] } } },
+      }),
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('admission webhook "validate.asyncactors.asya.sh" denied the request');
+    for (const line of [
+      'spec.transport: transport "kafka" not found in operator configuration',
+      'spec.scaling.minReplicas: must be <= spec.scaling.maxReplicas (2)',
+      'spec.scaling.advanced.target: is required when spec.scaling.advanced.formula is set',
+      'spec.workload.template.spec.containers[0].command: must not be set',
+      'spec.workload.template.spec.containers[1].name: "asya-sidecar" is reserved',
+    ]) expect(r.stderr).toContain(line);
+    expect((await kubectl(['get', 'asya', '-n', NS, 'invalid'])).code).not.toBe(0);
+  });
+
+  test('the deprecated workload.type is converted to kind and the warning reaches kubectl', async () => {
+    const r = await kubectl(['apply', '-f', '-'], {
+      input: actorYaml('legacy-type', NS, { workload: { type: 'StatefulSet', template: { spec: { containers: [{ name: 'asya-runtime', image: 'x' }] } } } }),
+    });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/Warning: spec.workload.type is deprecated: converted to spec.workload.kind: StatefulSet/);
+    const a = await getJson(['asya', '-n', NS, 'legacy-type']);
+    expect(a.spec.workload.kind).toBe('StatefulSet');
+    expect(a.spec.workload.type).toBeUndefined();
+  });
+
+  test('spec.transport cannot change', async () => {
+    await kubectlOk(['apply', '-f', '-'], { input: actorYaml('immutable') });
+    const r = await kubectl(['patch', 'asya', 'immutable', '-n', NS, '--type=merge', '-p', '{"spec":{"transport":"sqs"}}']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('spec.transport: is immutable (was "rabbitmq")');
+    const ok = await kubectl(['patch', 'asya', 'immutable', '-n', NS, '--type=merge', '-p', '{"spec":{"scaling":{"maxReplicas":7}}}']);
+    expect(ok.code).toBe(0);
+  });
+
+  test("an actor reusing another namespace's queue is refused (the webhook's informer cache sees the first)", async () => {
+    await kubectlOk(['apply', '-f', '-'], { input: actorYaml('shared-name', NS) });
+    const r = await waitFor('the cache to see shared-name', async () => {
+      const res = await kubectl(['apply', '--dry-run=server', '-f', '-'], { input: actorYaml('shared-name', OTHER_NS) });
+      return res.code !== 0 ? res : undefined;
+    }, 15_000);
+    expect(r.stderr).toContain(`queue "asya-shared-name" on transport "rabbitmq" is already used by actor ${NS}/shared-name`);
+  });
+});
+
+describe('pod injection through the API server and kube-controller-manager', () => {
+  test('pods of an actor Deployment are stored with the sidecar, socket volume, runtime mount and command; the ReplicaSet keeps its count', async () => {
+    await kubectlOk(['apply', '-f', '-'], { input: actorYaml('injected') });
+    await kubectlOk(['apply', '-f', '-'], { input: deploymentYaml('injected', { 'asya.sh/actor': 'injected' }, 2) });
+    const pods = await waitFor('2 pods', async () => {
+      const p = await podsOf('injected');
+      return p.length >= 2 ? p : undefined;
+    });
+    for (const pod of pods) {
+      const names = pod.spec.containers.map((c: { name: string }) => c.name);
+      expect(names).toEqual(['asya-runtime', 'asya-sidecar']);
+      const runtime = pod.spec.containers[0];
+      expect(runtime.command).toEqual(['python3', '/opt/asya/asya_runtime.py']);
+      expect(runtime.volumeMounts.map((m: { name: string }) => m.name)).toEqual(expect.arrayContaining(['socket-dir', 'asya-runtime']));
+      expect(pod.spec.volumes.map((v: { name: string }) => v.name)).toEqual(expect.arrayContaining(['socket-dir', 'tmp', 'asya-runtime']));
+      expect(pod.metadata.labels['pod-template-hash']).toBeDefined();
+      expect(pod.metadata.annotations['asya.sh/injection-status']).toBeDefined();
+      const password = pod.spec.containers[1].env.find((e: { name: string }) => e.name === 'ASYA_RABBITMQ_PASSWORD');
+      if (password) expect(password.valueFrom.secretKeyRef).toBeDefined();
+    }
+    // The ReplicaSet controller is satisfied by what admission returned: no pods created without end.
+    await sleep(4000);
+    expect(await podsOf('injected')).toHaveLength(2);
+    const rs = (await getJson<{ items: any[] }>(['rs', '-n', NS, '-l', 'app=injected'])).items;
+    expect(rs).toHaveLength(1);
+    expect(rs[0].status.replicas).toBe(2);
+  });
+
+  test('a dry-run create is injected the same way and stores nothing', async () => {
+    const pod = stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'dry', namespace: NS, labels: { 'asya.sh/actor': 'injected' } }, spec: { containers: [{ name: 'asya-runtime', image: 'x' }] } });
+    const out = JSON.parse(await kubectlOk(['create', '--dry-run=server', '-o', 'json', '-f', '-'], { input: pod }));
+    expect(out.spec.containers.map((c: { name: string }) => c.name)).toEqual(['asya-runtime', 'asya-sidecar']);
+    expect((await kubectl(['get', 'pod', '-n', NS, 'dry'])).code).not.toBe(0);
+  });
+
+  test('a pod that is not an actor pod is stored unchanged', async () => {
+    await kubectlOk(['apply', '-f', '-'], { input: deploymentYaml('plain', {}, 1) });
+    const pods = await waitFor('1 pod', async () => ((await podsOf('plain')).length === 1 ? podsOf('plain') : undefined));
+    expect(pods[0].spec.containers.map((c: { name: string }) => c.name)).toEqual(['asya-runtime']);
+    expect(pods[0].metadata.annotations?.['asya.sh/injection-status']).toBeUndefined();
+  });
+
+  test('a pod of an unknown actor is refused with the reason', async () => {
+    const pod = stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ghost', namespace: NS, labels: { 'asya.sh/actor': 'ghost' } }, spec: { containers: [{ name: 'asya-runtime', image: 'x' }] } });
+    const r = await kubectl(['create', '-f', '-'], { input: pod });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('denied the request: no AsyncActor of that name in the namespace');
+  });
+});
+
+describe('when the webhook is down or misbehaves (failurePolicy of the chart)', () => {
+  const plainPod = (name: string) => stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { app: 'plain-direct' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } });
+  const actorPod = (name: string) =>
+    stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { 'asya.sh/actor': 'injected' } }, spec: { containers: [{ name: 'asya-runtime', image: 'x' }] } });
+
+  async function expectNonActorPodsUnaffectedAndActorPodsRefused(tag: string, actorError: RegExp): Promise<void> {
+    const started = Date.now();
+    const plain = await kubectl(['create', '-f', '-'], { input: plainPod(`plain-${tag}`) });
+    expect(plain.code).toBe(0);
+    // Not even delayed: the objectSelector keeps non-actor pods away from the webhook.
+    expect(Date.now() - started).toBeLessThan(3000);
+    const actor = await kubectl(['create', '-f', '-'], { input: actorPod(`actor-${tag}`) });
+    expect(actor.code).not.toBe(0);
+    expect(actor.stderr).toMatch(actorError);
+    expect((await kubectl(['get', 'pod', '-n', NS, `actor-${tag}`])).code).not.toBe(0);
+  }
+
+  test('webhook stopped: non-actor pods are created, actor pods refused (never admitted without sidecar)', async () => {
+    await webhook.stop();
+    try {
+      await expectNonActorPodsUnaffectedAndActorPodsRefused('stopped', /failed calling webhook "inject.pods.asya.sh".*connection refused/s);
+    } finally {
+      await webhook.start();
+    }
+  });
+
+  test('a webhook that hangs past timeoutSeconds', async () => {
+    const { port, close } = await fakeWebhook(() => undefined); // never answers
+    await registerWebhooks(`https://127.0.0.1:${port}`, fakeCerts.caCert);
+    try {
+      await expectNonActorPodsUnaffectedAndActorPodsRefused('hang', /failed calling webhook "inject.pods.asya.sh".*(context deadline exceeded|timeout)/is);
+    } finally {
+      await close();
+      await registerWebhooks(`https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
+    }
+  }, 60_000);
+
+  test('a webhook that answers garbage', async () => {
+    const { port, close } = await fakeWebhook((res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"this is": not json'));
+    await registerWebhooks(`https://127.0.0.1:${port}`, fakeCerts.caCert);
+    try {
+      await expectNonActorPodsUnaffectedAndActorPodsRefused('garbage', /failed calling webhook "inject.pods.asya.sh"/);
+    } finally {
+      await close();
+      await registerWebhooks(`https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
+    }
+  });
+
+  test('a webhook with a certificate the caBundle does not trust', async () => {
+    // Our real webhook, registered with another CA.
+    await registerWebhooks(`https://127.0.0.1:${webhook.port}`, fakeCerts.caCert);
+    try {
+      await expectNonActorPodsUnaffectedAndActorPodsRefused('badcert', /failed calling webhook "inject.pods.asya.sh".*(x509|certificate)/is);
+    } finally {
+      await registerWebhooks(`https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
+    }
+  });
+
+  test('back to normal: actor pods are injected again', async () => {
+    const r = await kubectl(['create', '-f', '-'], { input: actorPod('actor-after') });
+    expect(r.code).toBe(0);
+    const p = await getJson(['pod', '-n', NS, 'actor-after']);
+    expect(p.spec.containers.map((c: { name: string }) => c.name)).toContain('asya-sidecar');
+  });
+});
+
+describe('RBAC: the webhook runs with exactly the chart role', () => {
+  test('its ServiceAccount can watch AsyncActors but not read Secrets or delete anything', async () => {
+    const sa = byKind(inCluster, 'Deployment').find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'webhook')!.spec.template.spec.serviceAccountName;
+    const as = ['--as', `system:serviceaccount:${SYSTEM_NS}:${sa}`];
+    const can = async (...args: string[]) => (await kubectl(['auth', 'can-i', ...args, ...as])).stdout.trim();
+    expect(await can('watch', 'asyncactors.asya.sh', '--all-namespaces')).toBe('yes');
+    expect(await can('list', 'asyncactors.asya.sh', '--all-namespaces')).toBe('yes');
+    expect(await can('get', 'secrets', '-n', NS)).toBe('no');
+    expect(await can('delete', 'pods', '-n', NS)).toBe('no');
+    expect(await can('update', 'asyncactors.asya.sh', '-n', NS)).toBe('no');
+    // And the webhook, running under that account, synced its cache (it answered the tests above).
+    expect(readFileSync(webhook.logFile, 'utf8')).toContain('informer synced');
+  });
+});
+
+const fakeCerts = generateCertificates({ hosts: ['127.0.0.1', 'localhost'] });
+async function fakeWebhook(answer: (res: import('node:http').ServerResponse) => void): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = https.createServer({ cert: fakeCerts.cert, key: fakeCerts.key }, (req, res) => {
+    req.resume();
+    req.on('end', () => answer(res));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (server.address() as import('node:net').AddressInfo).port,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
