@@ -289,34 +289,50 @@ describe('RBAC: each component its own ServiceAccount and only the verbs it uses
 
   test('reconciler: per resource, no wildcard, no secrets cluster-wide', () => {
     const cluster = rulesOf(r('defaults').get('ClusterRole', RECONCILER) as unknown as IClusterRole);
+    // What src/kube/client.ts can do (no patch), per resource; list/watch only where the reconciler watches.
     expect(cluster).toEqual({
-      'asya.sh/asyncactors': ['get', 'list', 'patch', 'update', 'watch'],
-      'asya.sh/asyncactors/status': ['patch', 'update'],
+      'asya.sh/asyncactors': ['get', 'list', 'update', 'watch'],
+      'asya.sh/asyncactors/status': ['update'],
       'asya.sh/asyncactors/finalizers': ['update'],
-      'apps/deployments': ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
-      'apps/statefulsets': ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+      'apps/deployments': ['create', 'delete', 'get', 'list', 'update', 'watch'],
+      'apps/statefulsets': ['create', 'delete', 'get', 'list', 'update', 'watch'],
       'core/pods': ['list', 'watch'],
-      'core/configmaps': ['create', 'get', 'patch', 'update'],
-      'core/serviceaccounts': ['create', 'get', 'patch', 'update'],
-      'keda.sh/scaledobjects': ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
-      'keda.sh/triggerauthentications': ['create', 'delete', 'get', 'patch', 'update'],
-      'autoscaling/horizontalpodautoscalers': ['get', 'list', 'watch'],
-      'core/events': ['create', 'patch'],
-      'events.k8s.io/events': ['create', 'patch'],
+      'core/configmaps': ['create', 'get', 'update'],
+      'core/serviceaccounts': ['create', 'get', 'update'],
+      'keda.sh/scaledobjects': ['create', 'delete', 'get', 'update'],
+      'keda.sh/triggerauthentications': ['create', 'delete', 'get', 'update'],
+      'autoscaling/horizontalpodautoscalers': ['get'],
+      'core/events': ['create'],
     });
+    expect(Object.keys(cluster).filter((k) => k.includes('secrets'))).toEqual([]);
     for (const verbs of Object.values(cluster)) expect(verbs).not.toContain('*');
   });
 
-  test('reconciler, release namespace only: its own Lease by name and the transport Secrets by name', () => {
+  test('reconciler, release namespace only: its own Lease by name, no Secrets (passwords are mounted files)', () => {
     expect(rulesOf(r('defaults').get('Role', RECONCILER) as unknown as IRole)).toEqual({
       'coordination.k8s.io/leases': ['create'],
       [`coordination.k8s.io/leases[${RECONCILER}]`]: ['get', 'update'],
-      'core/secrets[rabbitmq-secret]': ['get'],
     });
-    expect(rulesOf(r('rabbitmq').get('Role', RECONCILER) as unknown as IRole)['core/secrets[rmq-credentials]']).toEqual(['get']);
-    // SQS through IRSA has no Secret; no leader election, no Lease rights.
-    expect(rulesOf(r('sqsIrsa').get('Role', RECONCILER) as unknown as IRole)).not.toHaveProperty('core/secrets');
-    expect(Object.keys(rulesOf(r('noMetrics').get('Role', RECONCILER) as unknown as IRole)).filter((k) => k.includes('leases'))).toEqual([]);
+    // Without leader election, no Lease rights at all.
+    expect(r('noMetrics').find('Role', RECONCILER)).toBeUndefined();
+    expect(r('noMetrics').find('RoleBinding', RECONCILER)).toBeUndefined();
+  });
+
+  test('RabbitMQ passwords: each enabled transport\'s Secret mounted in the reconciler, its file named in the configuration', () => {
+    for (const [name, transport, secret] of [['defaults', 'rabbitmq', 'rabbitmq-secret'], ['rabbitmq', 'rabbitmq', 'rmq-credentials']] as const) {
+      const rendered = r(name);
+      const file = configOf(rendered).transports[transport]!.config as { passwordFile?: string };
+      const pod = deployment(rendered, RECONCILER).spec!.template.spec!;
+      const volume = pod.volumes!.find((v) => v.secret?.secretName === secret)!;
+      expect(volume.secret!.items).toEqual([{ key: 'password', path: 'password' }]);
+      const mount = container(deployment(rendered, RECONCILER)).volumeMounts!.find((m) => m.name === volume.name)!;
+      expect(file.passwordFile).toBe(`${mount.mountPath}/password`);
+      // The webhook reads no Secret.
+      expect(deployment(rendered, WEBHOOK).spec!.template.spec!.volumes!.some((v) => v.secret?.secretName === secret)).toBe(false);
+    }
+    // A disabled transport gets no mount (its Secret may not exist).
+    expect((configOf(r('rabbitmq')).transports['rabbitmq-legacy']!.config as { passwordFile?: string }).passwordFile).toBeUndefined();
+    expect(deployment(r('sqsIrsa'), RECONCILER).spec!.template.spec!.volumes!.filter((v) => v.secret)).toEqual([]);
   });
 
   test('bindings: each ServiceAccount bound to its own role', () => {

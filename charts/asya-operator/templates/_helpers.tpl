@@ -98,7 +98,10 @@ namespaceSelector:
 {{- define "asya.config" -}}
 {{- $transports := dict }}
 {{- range $name, $t := .Values.transports }}
-{{- $_ := set $transports $name (dict "enabled" $t.enabled "type" $t.type "config" ($t.config | default dict)) }}
+{{- $_ := set $transports $name (dict "enabled" $t.enabled "type" $t.type "config" (deepCopy ($t.config | default dict))) }}
+{{- end }}
+{{- range include "asya.passwordMounts" . | fromJsonArray }}
+{{- $_ := set (index $transports .transport).config "passwordFile" (printf "%s/password" .dir) }}
 {{- end }}
 {{- $cfg := dict
   "transports" $transports
@@ -110,21 +113,24 @@ namespaceSelector:
     "concurrency" .Values.reconciler.concurrency
     "resyncPeriodSeconds" .Values.reconciler.resyncPeriodSeconds
     "deleteQueues" .Values.reconciler.deleteQueues
+    "queueDeletionTimeoutSeconds" .Values.reconciler.queueDeletionTimeoutSeconds
     "leaderElection" (dict "enabled" .Values.leaderElection.enabled "leaseName" (include "asya.reconcilerName" .) "leaseNamespace" .Release.Namespace "leaseDurationSeconds" .Values.leaderElection.leaseDurationSeconds))
 }}
 {{- toYaml $cfg }}
 {{- end }}
 
-{{/* Secrets the reconciler reads in the release namespace (broker credentials named in transports). */}}
-{{- define "asya.transportSecretNames" -}}
-{{- $names := list }}
+{{/* RabbitMQ passwords the reconciler reads from files: one Secret volume per enabled transport with a
+     passwordSecretRef (in the release namespace) and no passwordFile of its own. JSON list of
+     {transport, secret, key, dir}. */}}
+{{- define "asya.passwordMounts" -}}
+{{- $mounts := list }}
 {{- range $name, $t := .Values.transports }}
-{{- if and $t.enabled $t.config }}
-{{- with $t.config.passwordSecretRef }}{{ $names = append $names .name }}{{ end }}
-{{- with $t.config.credentialsSecretRef }}{{ $names = append $names .name }}{{ end }}
+{{- $c := $t.config | default dict }}
+{{- if and $t.enabled (eq $t.type "rabbitmq") $c.passwordSecretRef (not $c.passwordFile) }}
+{{- $mounts = append $mounts (dict "transport" $name "secret" $c.passwordSecretRef.name "key" $c.passwordSecretRef.key "dir" (printf "/var/run/asya/transports/%s" $name)) }}
 {{- end }}
 {{- end }}
-{{- toJson (uniq $names) }}
+{{- toJson $mounts }}
 {{- end }}
 
 {{/* Pod-level settings shared by both Deployments. */}}
