@@ -14,6 +14,7 @@ import { injectObject } from '../injection/offline.js';
 import { ACTOR_KIND } from '../names.js';
 import { formatFieldError } from '../util/schemaChecker.js';
 import { parseYamlDocuments, toYamlDocuments, type YamlDoc } from '../util/yamlDocs.js';
+import { runController } from './controller.js';
 import { runServe } from './serve.js';
 
 /** Used by validate and inject when no --config is given: both transports enabled, loopback brokers. */
@@ -60,6 +61,22 @@ export function buildProgram(): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']).default('info'))
     .action(async (opts) => {
       await runServe(opts);
+    });
+
+  program
+    .command('controller')
+    .description('run the reconciler: queues, workloads, KEDA objects and status for every AsyncActor')
+    .requiredOption('-c, --config <file>', 'operator configuration file (YAML)')
+    .option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG or in-cluster)')
+    .addOption(new Option('--health-port <port>', 'plain HTTP port for /healthz and /readyz').default(8081).argParser(parsePort))
+    .addOption(new Option('--metrics-port <port>', 'plain HTTP port for /metrics (may equal --health-port)').default(8080).argParser(parsePort))
+    .option('--host <address>', 'address the health and metrics ports listen on', '0.0.0.0')
+    .addOption(new Option('--concurrency <n>', 'actors reconciled at once (overrides reconciler.concurrency)').argParser(parsePositiveInt))
+    .option('--no-leader-election', 'reconcile without the leader lease (one replica only; development)')
+    .option('--identity <name>', 'leader-election identity (default: $POD_NAME, else host name and pid)')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']).default('info'))
+    .action(async (opts) => {
+      await runController(opts);
     });
 
   program
@@ -152,6 +169,12 @@ export function buildProgram(): Command {
 function describe(v: unknown): string {
   const o = v as { kind?: string; metadata?: { name?: string; generateName?: string } };
   return `${o?.kind ?? '?'}/${o?.metadata?.name ?? o?.metadata?.generateName ?? '?'}`;
+}
+
+function parsePositiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new Error(`invalid number: ${v}`);
+  return n;
 }
 
 function parsePort(v: string): number {

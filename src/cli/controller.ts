@@ -1,0 +1,86 @@
+// `asya-webhook controller`: the reconciler. Same configuration file as `serve`.
+import { KubeConfig } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { loadConfigFile, ConfigError } from '../config/load.js';
+import { NodeKubeClient } from '../kube/nodeClient.js';
+import { startObservabilityServers } from '../observability/healthServer.js';
+import { createLogger } from '../observability/logger.js';
+import { Controller } from '../reconciler/controller.js';
+import { ReconcilerMetrics } from '../reconciler/metrics.js';
+import { createTransports } from '../transports/index.js';
+import { POD_NAME_ENV } from '../names.js';
+
+export interface ControllerCliOptions {
+  config: string;
+  kubeconfig?: string;
+  healthPort: number;
+  metricsPort: number;
+  host: string;
+  logLevel: string;
+  concurrency?: number;
+  leaderElection?: boolean;
+  identity?: string;
+}
+
+export async function runController(opts: ControllerCliOptions): Promise<void> {
+  const logger = createLogger(opts.logLevel, 'asya-reconciler');
+  const config = loadConfigFile(opts.config);
+  if (opts.concurrency !== undefined) config.reconciler.concurrency = opts.concurrency;
+  if (opts.leaderElection === false) config.reconciler.leaderElection.enabled = false;
+  let runtimeScript: string;
+  try {
+    runtimeScript = readFileSync(config.runtime.scriptPath, 'utf8');
+  } catch (err) {
+    throw new ConfigError(opts.config, [{ path: 'runtime.scriptPath', message: `cannot read ${config.runtime.scriptPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
+  }
+  const kc = new KubeConfig();
+  if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+  else kc.loadFromDefault();
+  const metrics = new ReconcilerMetrics({ defaultMetrics: true });
+  let shuttingDown = false;
+  const controller = new Controller({
+    kubeConfig: kc,
+    client: new NodeKubeClient(kc),
+    config,
+    transports: createTransports(config, logger),
+    runtimeScript,
+    concurrency: config.reconciler.concurrency,
+    identity: opts.identity ?? process.env[POD_NAME_ENV] ?? `${hostname()}-${process.pid}`,
+    logger,
+    metrics,
+    onLostLeadership: () => {
+      // Another replica may lead now: stop at once and let Kubernetes restart us as a follower.
+      logger.error('lost the leader lease, exiting');
+      void shutdown('lost leadership', 1);
+    },
+  });
+  const observability = await startObservabilityServers({
+    healthPort: opts.healthPort,
+    metricsPort: opts.metricsPort,
+    host: opts.host,
+    registry: metrics.registry,
+    health: { notReady: () => [...(shuttingDown ? ['shutting down'] : []), ...controller.notReady()] },
+  });
+  controller.start();
+  logger.info('asya reconciler started', {
+    transports: Object.keys(config.transports),
+    concurrency: config.reconciler.concurrency,
+    leaderElection: config.reconciler.leaderElection.enabled,
+    healthPort: opts.healthPort,
+    metricsPort: opts.metricsPort,
+  });
+
+  const shutdown = async (reason: string, code = 0) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info('shutting down', { reason });
+    await controller.stop();
+    await observability.close();
+    process.exitCode = code;
+    logger.info('stopped');
+    if (code !== 0) process.exit(code);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
