@@ -3,10 +3,11 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 
-export const ROOT = join(import.meta.dirname, '..', '..');
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const OPERATOR_CHART = join(ROOT, 'charts', 'asya-operator');
 export const ACTOR_CHART = join(ROOT, 'charts', 'asya-actor');
 /** helm template has no cluster: the charts need >= 1.27, so say which version to render for. */

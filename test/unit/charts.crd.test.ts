@@ -3,11 +3,12 @@
 //   npm run build && node scripts/generate-manifests.mjs
 import { expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { buildCrd } from '../../src/api/crd.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MANIFEST = join(ROOT, 'manifests/crds/asya.sh_asyncactors.yaml');
 const CHART_COPY = join(ROOT, 'charts/asya-operator/crds/asya.sh_asyncactors.yaml');
 const withoutComments = (text: string) => text.replace(/^(#.*\n)+/, '');
