@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import https from 'node:https';
 import http from 'node:http';
 import net from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,15 +85,25 @@ function send(agent: https.Agent, ca: string, port: number, path: string, body: 
 interface Run {
   rps: number;
   latencies: number[];
+  /** CPU seconds the server process spent per review (user + system, from /proc). */
+  cpuPerReview: number;
+}
+
+/** utime + stime of a process, in seconds (Linux /proc, clock ticks of 10 ms). */
+function processCpu(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Closed loop: CONCURRENCY clients back to back for `seconds`. */
-async function closedLoop(port: number, ca: string, path: string, body: string, seconds: number): Promise<Run> {
+async function closedLoop(pid: number, port: number, ca: string, path: string, body: string, seconds: number): Promise<Run> {
   const agent = new https.Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca });
   // Warm the connections (handshakes are not what we measure).
   await Promise.all(Array.from({ length: CONCURRENCY }, () => send(agent, ca, port, path, body)));
   const latencies: number[] = [];
   const end = Date.now() + seconds * 1000;
+  const cpu0 = processCpu(pid);
   const started = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -101,8 +111,9 @@ async function closedLoop(port: number, ca: string, path: string, body: string, 
     }),
   );
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = processCpu(pid) - cpu0;
   agent.destroy();
-  return { rps: latencies.length / elapsed, latencies };
+  return { rps: latencies.length / elapsed, latencies, cpuPerReview: cpu / latencies.length };
 }
 
 /** Open loop at a fixed rate: latency when the server is not saturated. */
@@ -121,7 +132,7 @@ async function fixedRate(port: number, ca: string, path: string, body: string, r
   }
   await Promise.all(pending);
   agent.destroy();
-  return { rps: latencies.length / ((performance.now() - t0) / 1000), latencies };
+  return { rps: latencies.length / ((performance.now() - t0) / 1000), latencies, cpuPerReview: NaN };
 }
 
 const pct = (xs: number[], p: number) => {
@@ -157,10 +168,11 @@ export async function run(): Promise<void> {
       await start([join(here, 'floorServer.js'), dir, String(floorPort)], () => send(new https.Agent(), ca, floorPort, '/', '{}').then(() => true), 'the floor server'),
     );
 
+    const [oursPid, floorPid] = [children[0]!.pid!, children[1]!.pid!];
     const pods = { small: pod(1, 0), large: pod(10, 100) };
     console.log(`node ${process.version}, ${ROUNDS} alternating rounds of ${SECONDS}s per side, ${CONCURRENCY} keep-alive connections`);
-    console.log('| pod | server | reviews/s (median) | p50 ms | p99 ms | throughput vs floor |');
-    console.log('|---|---|---|---|---|---|');
+    console.log('| pod | server | reviews/s (median) | p50 ms | p99 ms | throughput vs floor | server CPU µs/review |');
+    console.log('|---|---|---|---|---|---|---|');
     for (const [name, p] of Object.entries(pods)) {
       const body = reviewBody(p);
       const floor: Run[] = [];
@@ -169,14 +181,16 @@ export async function run(): Promise<void> {
         // Alternate which side goes first.
         const order = round % 2 === 0 ? ['floor', 'ours'] : ['ours', 'floor'];
         for (const side of order) {
-          if (side === 'floor') floor.push(await closedLoop(floorPort, ca, '/', body, SECONDS));
-          else ours.push(await closedLoop(oursPort, ca, '/mutate/pods', body, SECONDS));
+          if (side === 'floor') floor.push(await closedLoop(floorPid, floorPort, ca, '/', body, SECONDS));
+          else ours.push(await closedLoop(oursPid, oursPort, ca, '/mutate/pods', body, SECONDS));
         }
       }
       const f = median(floor.map((r) => r.rps));
       const o = median(ours.map((r) => r.rps));
       const line = (server: string, runs: Run[], rps: number, ratio: string) =>
-        console.log(`| ${name} (${Buffer.byteLength(body)} B) | ${server} | ${rps.toFixed(0)} | ${median(runs.map((r) => pct(r.latencies, 50))).toFixed(2)} | ${median(runs.map((r) => pct(r.latencies, 99))).toFixed(2)} | ${ratio} |`);
+        console.log(
+          `| ${name} (${Buffer.byteLength(body)} B) | ${server} | ${rps.toFixed(0)} | ${median(runs.map((r) => pct(r.latencies, 50))).toFixed(2)} | ${median(runs.map((r) => pct(r.latencies, 99))).toFixed(2)} | ${ratio} | ${(median(runs.map((r) => r.cpuPerReview)) * 1e6).toFixed(0)} |`,
+        );
       line('floor', floor, f, '1.00');
       line('asya', ours, o, (o / f).toFixed(2));
     }

@@ -1,6 +1,5 @@
 // Offline injection (`asya-webhook inject`, like `istioctl kube-inject`): the same injectPod applied to
 // Pods and to the pod templates of workloads read from files. Pure.
-import fjp from 'fast-json-patch';
 import type { ActorStore } from '../api/actorIndex.js';
 import type { OperatorConfig } from '../config/schema.js';
 import { injectPod, podLabelActor, type InjectionResult, type Pod } from './inject.js';
@@ -34,6 +33,5 @@ export function injectObject(obj: unknown, actors: ActorStore, config: OperatorC
   const actorName = podLabelActor(pod);
   const result = injectPod({ pod, namespace, actor: actorName ? actors.get(namespace, actorName) : undefined, config });
   if (result.outcome !== 'injected') return { object: obj, outcome: result.outcome, message: result.message };
-  const mutated = fjp.applyPatch(structuredClone(pod), result.patch, true, false).newDocument;
-  return { object: write(mutated), outcome: 'injected' };
+  return { object: write(result.pod), outcome: 'injected' };
 }

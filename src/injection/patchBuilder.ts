@@ -1,10 +1,12 @@
 // Builds a minimal RFC 6902 JSON Patch while applying it to a working copy, so each step sees the result of
 // the previous ones. Only `add` and `replace` on exact paths: arrays are appended to, never rewritten, so
 // what other mutating webhooks did to the same pod is kept.
-import fjp from 'fast-json-patch';
-import type { Operation } from 'fast-json-patch';
-
-export type { Operation } from 'fast-json-patch';
+//
+// The working copy is copy-on-write: only the objects and arrays on the path of a change are copied (a
+// pod with 10 containers of 100 env vars is not cloned for the few places injection touches), the input is
+// never modified, and the values recorded in the patch are never modified by later steps.
+export type Operation = { op: 'add'; path: string; value: unknown } | { op: 'replace'; path: string; value: unknown } | { op: 'remove'; path: string };
+type ValueOperation = Extract<Operation, { value: unknown }>;
 
 export function escapeKey(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -14,45 +16,95 @@ export function pointer(...segments: Array<string | number>): string {
   return segments.map((s) => `/${escapeKey(String(s))}`).join('');
 }
 
-type Json = unknown;
+function segmentsOf(path: string): string[] {
+  if (path === '') return [];
+  return path
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+type Container = Record<string, unknown> | unknown[];
+const isContainer = (v: unknown): v is Container => v !== null && typeof v === 'object';
 
 export class PatchBuilder<T extends object> {
   readonly ops: Operation[] = [];
-  readonly doc: T;
+  private root: T;
+  /** Containers this builder copied (and so may modify); everything else is shared with the input. */
+  private readonly owned = new WeakSet<object>();
 
   constructor(original: T) {
-    this.doc = cloneJson(original);
+    this.root = original;
   }
 
-  private apply(op: Operation): void {
-    // The working copy gets its own copy of the value: later steps edit the document, never the recorded op.
-    fjp.applyOperation(this.doc, 'value' in op ? { ...op, value: cloneJson(op.value) } : op, false, true);
+  /** The document with every operation so far applied. */
+  get doc(): T {
+    return this.root;
+  }
+
+  get(path: string): unknown {
+    let node: unknown = this.root;
+    for (const seg of segmentsOf(path)) {
+      if (!isContainer(node)) return undefined;
+      node = (node as Record<string, unknown>)[seg];
+    }
+    return node;
+  }
+
+  private copy(c: Container): Container {
+    const out = Array.isArray(c) ? [...c] : { ...c };
+    this.owned.add(out);
+    return out;
+  }
+
+  /** The container at `segments`, made writable by copying it and its ancestors where not yet owned. */
+  private writable(segments: string[]): Container {
+    if (!this.owned.has(this.root)) this.root = this.copy(this.root as Container) as T;
+    let node = this.root as Container;
+    for (const seg of segments) {
+      const child = (node as Record<string, unknown>)[seg];
+      if (!isContainer(child)) throw new Error(`patch path /${segments.join('/')} does not exist`);
+      let next = child;
+      if (!this.owned.has(child)) {
+        next = this.copy(child);
+        (node as Record<string, unknown>)[seg] = next;
+      }
+      node = next;
+    }
+    return node;
+  }
+
+  private apply(op: ValueOperation): void {
+    const segs = segmentsOf(op.path);
+    const key = segs.pop()!;
+    const parent = this.writable(segs);
+    // The document gets the value itself, not owned: a later change below it copies it first, so the
+    // recorded operation keeps the value it was sent with.
+    if (Array.isArray(parent)) {
+      const i = key === '-' ? parent.length : Number(key);
+      if (op.op === 'add') parent.splice(i, 0, op.value);
+      else parent[i] = op.value;
+    } else {
+      parent[key] = op.value;
+    }
     this.ops.push(op);
   }
 
-  get(path: string): Json {
-    try {
-      return fjp.getValueByPointer(this.doc, path);
-    } catch {
-      return undefined;
-    }
-  }
-
   /** Sets `obj[key] = value` where obj is at `objPath`; creates obj when absent. No-op when equal. */
-  set(objPath: string, key: string, value: Json): void {
+  set(objPath: string, key: string, value: unknown): void {
     const obj = this.get(objPath);
     if (obj === undefined || obj === null) {
       this.apply({ op: 'add', path: objPath, value: { [key]: value } });
       return;
     }
     const path = `${objPath}/${escapeKey(key)}`;
-    const current = (obj as Record<string, Json>)[key];
+    const current = (obj as Record<string, unknown>)[key];
     if (current === undefined) this.apply({ op: 'add', path, value });
     else if (!deepEqual(current, value)) this.apply({ op: 'replace', path, value });
   }
 
   /** Appends `item` to the array at `arrPath`, creating the array when absent. */
-  append(arrPath: string, item: Json): void {
+  append(arrPath: string, item: unknown): void {
     const arr = this.get(arrPath);
     if (!Array.isArray(arr)) this.apply({ op: 'add', path: arrPath, value: [item] });
     else this.apply({ op: 'add', path: `${arrPath}/${arr.length}`, value: item });
@@ -62,41 +114,32 @@ export class PatchBuilder<T extends object> {
    * Makes sure the array at `arrPath` has an element whose `name` is item.name equal to `item`: appends it
    * when missing, replaces it when different (at its own index, leaving the others alone).
    */
-  upsertNamed(arrPath: string, item: { name: string } & Record<string, Json>): void {
+  upsertNamed(arrPath: string, item: { name: string } & Record<string, unknown>): void {
     const arr = this.get(arrPath);
     const idx = Array.isArray(arr) ? arr.findIndex((e) => (e as { name?: unknown })?.name === item.name) : -1;
     if (idx < 0) this.append(arrPath, item);
-    else if (!deepEqual((arr as Json[])[idx], item)) this.apply({ op: 'replace', path: `${arrPath}/${idx}`, value: item });
+    else if (!deepEqual((arr as unknown[])[idx], item)) this.apply({ op: 'replace', path: `${arrPath}/${idx}`, value: item });
   }
 
   /** Like upsertNamed but leaves an existing element alone (the user's choice wins). */
-  ensureNamed(arrPath: string, item: { name: string } & Record<string, Json>): void {
+  ensureNamed(arrPath: string, item: { name: string } & Record<string, unknown>): void {
     const arr = this.get(arrPath);
     const exists = Array.isArray(arr) && arr.some((e) => (e as { name?: unknown })?.name === item.name);
     if (!exists) this.append(arrPath, item);
   }
 }
 
-export function deepEqual(a: Json, b: Json): boolean {
+export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (Array.isArray(a)) {
-    const bb = b as Json[];
+    const bb = b as unknown[];
     return a.length === bb.length && a.every((v, i) => deepEqual(v, bb[i]));
   }
-  const ao = a as Record<string, Json>;
-  const bo = b as Record<string, Json>;
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
   const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
   const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
   return ak.length === bk.length && ak.every((k) => deepEqual(ao[k], bo[k]));
-}
-
-/** Deep copy of a JSON value; several times faster than structuredClone on the small objects of a pod. */
-export function cloneJson<V>(value: V): V {
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(cloneJson) as V;
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(value)) out[k] = cloneJson((value as Record<string, unknown>)[k]);
-  return out as V;
 }

@@ -1,5 +1,5 @@
 // admission.k8s.io/v1 AdmissionReview: parsing a request body and building responses (pure).
-import type { Operation } from 'fast-json-patch';
+import type { Operation } from '../injection/patchBuilder.js';
 
 export interface AdmissionRequest {
   uid: string;

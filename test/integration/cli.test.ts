@@ -1,3 +1,5 @@
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 // The built asya-webhook command, run as a user runs it (npm test builds dist/ first).
 import { describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
@@ -7,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+// Jest's ESM loader has import.meta.url but not import.meta.dirname.
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+const ROOT = join(HERE, '..', '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const GOLDEN = join(ROOT, 'test', 'golden', 'injection');
 

@@ -1,3 +1,5 @@
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 // Golden tests of pod injection, discovered from test/golden/injection/<case>/:
 //   pod.yaml (input), actor.yaml (else ../actor-echo.yaml), config.yaml (else ../config.yaml),
 //   namespace (optional, the request namespace), expected.json (outcome and patch).
@@ -14,7 +16,10 @@ import { parseConfig } from '../../src/config/load.js';
 import { injectPod, podLabelActor, type Pod } from '../../src/injection/inject.js';
 import { INJECTION_STATUS_ANNOTATION, SIDECAR_CONTAINER } from '../../src/names.js';
 
-const ROOT = join(import.meta.dirname, '..', 'golden', 'injection');
+// Jest's ESM loader has import.meta.url but not import.meta.dirname.
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+const ROOT = join(HERE, '..', 'golden', 'injection');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const cases = readdirSync(ROOT, { withFileTypes: true })
   .filter((d) => d.isDirectory())
@@ -22,6 +27,14 @@ const cases = readdirSync(ROOT, { withFileTypes: true })
   .sort();
 
 const readYaml = (p: string): unknown => parse(readFileSync(p, 'utf8'));
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object') {
+    for (const child of Object.values(v)) deepFreeze(child);
+    Object.freeze(v);
+  }
+  return v;
+}
 
 function load(name: string) {
   const dir = join(ROOT, name);
@@ -85,6 +98,12 @@ describe.each(cases)('%s', (name) => {
 
   test('the injected pod is a valid Pod (Kubernetes schema)', () => {
     expect(() => new PodModel(result.pod as ConstructorParameters<typeof PodModel>[0]).validate()).not.toThrow();
+  });
+
+  test('the input pod is never modified (it is deeply frozen here)', () => {
+    const frozen = deepFreeze(structuredClone(pod));
+    const again = injectPod({ pod: frozen, namespace, actor, config });
+    expect(again.outcome === 'injected' ? again.patch : undefined).toEqual(result.patch);
   });
 
   test('injecting the injected pod again changes nothing', () => {

@@ -16,8 +16,10 @@ const waiting = (reason: string, opts: { init?: boolean; container?: string; pha
   };
 };
 
+type FailingReason = (typeof FAILING_REASONS)[number];
+
 describe('countPods (seed 000 FAILING)', () => {
-  it.each(FAILING_REASONS.flatMap((r) => [[r, false] as const, [r, true] as const]))('%s in %s init container counts as failing', (reason, init) => {
+  it.each(FAILING_REASONS.flatMap((r): Array<[FailingReason, boolean]> => [[r, false], [r, true]]))('%s in %s init container counts as failing', (reason, init) => {
     const c = countPods([waiting(reason, { init })]);
     expect(c).toMatchObject({ failing: 1, running: 0, pending: 0, total: 1 });
     expect(c.failures[0]).toMatchObject({ reason, init, container: 'asya-runtime' });

@@ -1,10 +1,15 @@
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 // The real helm binary (built by scripts/e2e-tools.sh) rendering this repository's charts.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { cluster } from './cluster.js';
 
-export const REPO = join(import.meta.dirname, '..', '..', '..');
+// Jest's ESM loader has import.meta.url but not import.meta.dirname.
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+export const REPO = join(HERE, '..', '..', '..');
 
 export function helm(args: string[], opts: { kubeconfig?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
