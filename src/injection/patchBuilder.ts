@@ -9,19 +9,25 @@ export type Operation = { op: 'add'; path: string; value: unknown } | { op: 'rep
 type ValueOperation = Extract<Operation, { value: unknown }>;
 
 export function escapeKey(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+  return key.includes('~') || key.includes('/') ? key.replace(/~/g, '~0').replace(/\//g, '~1') : key;
 }
 
 export function pointer(...segments: Array<string | number>): string {
-  return segments.map((s) => `/${escapeKey(String(s))}`).join('');
+  let out = '';
+  for (const s of segments) out += `/${escapeKey(String(s))}`;
+  return out;
 }
 
-function segmentsOf(path: string): string[] {
-  if (path === '') return [];
-  return path
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+// Parsed pointers, shared by all requests: injection asks for the same few dozen paths every time.
+const parsedPaths = new Map<string, readonly string[]>();
+
+function segmentsOf(path: string): readonly string[] {
+  let segs = parsedPaths.get(path);
+  if (segs) return segs;
+  segs = path === '' ? [] : path.slice(1).split('/').map((s) => (s.includes('~') ? s.replace(/~1/g, '/').replace(/~0/g, '~') : s));
+  if (parsedPaths.size > 10_000) parsedPaths.clear(); // bounded: paths with user-chosen keys are unbounded
+  parsedPaths.set(path, segs);
+  return segs;
 }
 
 type Container = Record<string, unknown> | unknown[];
@@ -58,7 +64,7 @@ export class PatchBuilder<T extends object> {
   }
 
   /** The container at `segments`, made writable by copying it and its ancestors where not yet owned. */
-  private writable(segments: string[]): Container {
+  private writable(segments: readonly string[]): Container {
     if (!this.owned.has(this.root)) this.root = this.copy(this.root as Container) as T;
     let node = this.root as Container;
     for (const seg of segments) {
@@ -76,8 +82,8 @@ export class PatchBuilder<T extends object> {
 
   private apply(op: ValueOperation): void {
     const segs = segmentsOf(op.path);
-    const key = segs.pop()!;
-    const parent = this.writable(segs);
+    const key = segs[segs.length - 1]!;
+    const parent = this.writable(segs.slice(0, -1));
     // The document gets the value itself, not owned: a later change below it copies it first, so the
     // recorded operation keeps the value it was sent with.
     if (Array.isArray(parent)) {
