@@ -14,6 +14,7 @@ import { injectObject } from '../injection/offline.js';
 import { ACTOR_KIND } from '../names.js';
 import { formatFieldError } from '../util/schemaChecker.js';
 import { parseYamlDocuments, toYamlDocuments, type YamlDoc } from '../util/yamlDocs.js';
+import { runCheck } from './check.js';
 import { runController } from './controller.js';
 import { runServe } from './serve.js';
 
@@ -77,6 +78,19 @@ export function buildProgram(): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']).default('info'))
     .action(async (opts) => {
       await runController(opts);
+    });
+
+  program
+    .command('check')
+    .description('check an installation: CRDs, webhook configurations and certificate, the webhook through the API server, the leader lease, transports; exit 1 when any check fails')
+    .option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG or in-cluster)')
+    .option('-n, --namespace <namespace>', 'namespace of the installation', 'asya-system')
+    .option('--release <name>', 'helm release to check when several are installed')
+    .option('--dry-run-namespace <namespace>', 'namespace of the dry-run AsyncActor sent through the API server (not excluded from the webhook)', 'default')
+    .option('-c, --config <file>', 'operator configuration file (default: the ConfigMap of the installation)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts) => {
+      await runCheck(opts);
     });
 
   program
