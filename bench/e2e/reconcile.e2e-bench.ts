@@ -1,0 +1,176 @@
+// The reconciler through a real control plane (kube-apiserver, kube-controller-manager, KEDA), a real RabbitMQ
+// and the built `asya-webhook controller`: N AsyncActors applied at once, the time until every one reports its
+// queue, workload and KEDA-Ready ScaledObject in status, the API writes per actor (the API server's own
+// apiserver_request_total), then an idle period of resyncs and the writes it made (expected: none).
+import { spawn, execFile } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { buildCrd } from '../../src/api/crd.js';
+import { startControlPlane, type ControlPlane } from '../../test/e2e/support/controlPlane.js';
+import { RabbitNode } from '../../test/support/rabbitmq.js';
+import { freePort } from '../../test/support/ports.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CLI = join(here, '..', '..', 'src', 'cli', 'main.js');
+const ACTORS = Number(process.env.BENCH_ACTORS ?? 200);
+const RESYNC_S = Number(process.env.BENCH_RESYNC_S ?? 30);
+const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 2 * RESYNC_S + 10);
+const CONCURRENCY = Number(process.env.BENCH_RECONCILE_CONCURRENCY ?? 4);
+const NS = 'bench-reconcile';
+
+function kubectl(cp: ControlPlane, args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = execFile(join(cp.binDir, 'kubectl'), ['--kubeconfig', cp.kubeconfig, ...args], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr}`)) : resolve(String(stdout)),
+    );
+    c.stdin?.end(input ?? '');
+  });
+}
+
+async function requestTotals(cp: ControlPlane): Promise<Map<string, number>> {
+  const ca = readFileSync(cp.caFile);
+  const body = await new Promise<string>((resolve, reject) => {
+    https
+      .get(`${cp.server}/metrics`, { ca, headers: { authorization: `Bearer ${cp.token}` } }, (res) => {
+        let b = '';
+        res.on('data', (c: Buffer) => (b += c.toString()));
+        res.on('end', () => resolve(b));
+      })
+      .on('error', reject);
+  });
+  const out = new Map<string, number>();
+  for (const line of body.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const l = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (!['POST', 'PUT', 'PATCH', 'DELETE', 'APPLY'].includes(l.verb ?? '')) continue;
+    if (!['asya.sh', 'apps', 'keda.sh', ''].includes(l.group ?? '')) continue;
+    const key = `${l.verb} ${l.group ? `${l.group}/` : ''}${l.resource}${l.subresource ? `/${l.subresource}` : ''}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
+const delta = (a: Map<string, number>, b: Map<string, number>) =>
+  [...b].map(([k, v]) => [k, v - (a.get(k) ?? 0)] as const).filter(([, d]) => d > 0).sort(([x], [y]) => x.localeCompare(y));
+
+/** Writes only the reconciler can make (KEDA's and kube-controller-manager's status/scale writes excluded). */
+const isOurs = (key: string) => {
+  const res = key.split(' ')[1]!;
+  if (res.startsWith('asya.sh/')) return true;
+  if (res.endsWith('/status') || res.endsWith('/scale')) return false;
+  return ['apps/deployments', 'apps/statefulsets', 'keda.sh/scaledobjects', 'keda.sh/triggerauthentications', 'configmaps', 'events'].includes(res);
+};
+
+export async function run(): Promise<void> {
+  const started = Date.now();
+  const cp = await startControlPlane({ withKeda: true });
+  const rabbit = await RabbitNode.start();
+  let child: ReturnType<typeof spawn> | undefined;
+  const killChild = () => child?.kill('SIGKILL');
+  process.once('exit', killChild);
+  try {
+    console.log(`control plane and RabbitMQ up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    await kubectl(cp, ['apply', '--server-side', '-f', '-'], stringify(buildCrd()));
+    await kubectl(cp, ['wait', '--for=condition=Established', 'crd/asyncactors.asya.sh', '--timeout=30s']);
+    await kubectl(cp, ['create', 'namespace', NS]);
+    await kubectl(cp, ['apply', '-f', '-'], stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'rabbitmq-secret', namespace: NS }, stringData: { username: 'guest', password: 'guest' } }));
+
+    const dir = mkdtempSync(join(tmpdir(), 'asya-bench-reconcile-'));
+    writeFileSync(join(dir, 'password'), 'guest');
+    writeFileSync(join(dir, 'asya_runtime.py'), 'print("runtime")\n');
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      stringify({
+        transports: {
+          rabbitmq: { type: 'rabbitmq', config: { host: '127.0.0.1', port: rabbit.port, username: 'guest', passwordFile: join(dir, 'password'), passwordSecretRef: { name: 'rabbitmq-secret', key: 'password' } } },
+        },
+        runtime: { scriptPath: join(dir, 'asya_runtime.py') },
+        reconciler: { concurrency: CONCURRENCY, resyncPeriodSeconds: RESYNC_S, leaderElection: { enabled: false } },
+      }),
+    );
+    const healthPort = await freePort();
+    const metricsPort = await freePort();
+    const log = createWriteStream(join(dir, 'reconciler.log'));
+    child = spawn(process.execPath, [CLI, 'controller', `--config=${join(dir, 'config.yaml')}`, `--kubeconfig=${cp.kubeconfig}`, `--health-port=${healthPort}`, `--metrics-port=${metricsPort}`, '--host=127.0.0.1', '--log-level=info'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    for (let i = 0; ; i++) {
+      const ok = await new Promise<boolean>((r) => http.get(`http://127.0.0.1:${healthPort}/readyz`, (res) => r(res.statusCode === 200)).on('error', () => r(false)));
+      if (ok) break;
+      if (i > 100) throw new Error('reconciler not ready');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    const actors = Array.from({ length: ACTORS }, (_, i) => ({
+      apiVersion: 'asya.sh/v1alpha1',
+      kind: 'AsyncActor',
+      metadata: { name: `bench-${i}`, namespace: NS },
+      spec: {
+        transport: 'rabbitmq',
+        scaling: { enabled: true, minReplicas: 0, maxReplicas: 5, pollingInterval: 30, queueLength: 5 },
+        workload: { template: { spec: { containers: [{ name: 'asya-runtime', image: 'python:3.13-slim' }] } } },
+      },
+    }));
+    const before = await requestTotals(cp);
+    const t0 = Date.now();
+    await kubectl(cp, ['apply', '-f', '-'], actors.map((a) => stringify(a)).join('---\n'));
+    const applied = Date.now() - t0;
+    const firstReady: number[] = [];
+    let ready = 0;
+    for (;;) {
+      const list = JSON.parse(await kubectl(cp, ['get', 'asyas', '-n', NS, '-o', 'json'])) as { items: Array<{ status?: { conditions?: Array<{ type: string; status: string; reason?: string }> } }> };
+      ready = list.items.filter((a) => {
+        const c = (t: string) => a.status?.conditions?.find((x) => x.type === t);
+        return c('TransportReady')?.status === 'True' && c('WorkloadReady')?.status === 'True' && c('ScalingReady')?.status === 'True' && c('ScalingReady')?.reason === 'ScaledObjectReady';
+      }).length;
+      if (ready > firstReady.length) for (let k = firstReady.length; k < ready; k++) firstReady.push(Date.now() - t0);
+      if (ready === ACTORS) break;
+      if (Date.now() - t0 > 15 * 60_000) throw new Error(`only ${ready}/${ACTORS} ready after 15 minutes`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const allReady = Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 5000));
+    const afterCreate = await requestTotals(cp);
+    const createDeltas = delta(before, afterCreate);
+
+    const idleStart = Date.now();
+    await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+    const afterIdle = await requestTotals(cp);
+    const idleDeltas = delta(afterCreate, afterIdle);
+    const resyncs = (readFileSync(join(dir, 'reconciler.log'), 'utf8').match(/periodic resync/g) ?? []).length;
+
+    console.log(`\n${ACTORS} AsyncActors applied at once (kubectl apply took ${(applied / 1000).toFixed(1)}s), reconciler concurrency ${CONCURRENCY}, real RabbitMQ + KEDA ${'v2.20.2'}`);
+    console.log(`time until every actor reports TransportReady, WorkloadReady and ScalingReady=ScaledObjectReady (KEDA Ready): ${(allReady / 1000).toFixed(1)}s`);
+    console.log(`  50% ready at ${((firstReady[Math.floor(ACTORS / 2) - 1] ?? 0) / 1000).toFixed(1)}s, 90% at ${((firstReady[Math.floor(ACTORS * 0.9) - 1] ?? 0) / 1000).toFixed(1)}s  (1 s polling)`);
+    console.log('\nAPI writes during creation (apiserver_request_total deltas; "ours" = only the reconciler can make them):');
+    console.log('| verb resource | writes | per actor | ours |');
+    console.log('| --- | ---: | ---: | :---: |');
+    for (const [k, d] of createDeltas) console.log(`| ${k} | ${d} | ${(d / ACTORS).toFixed(2)} | ${isOurs(k) ? 'yes' : ''} |`);
+    const oursCreate = createDeltas.filter(([k]) => isOurs(k)).reduce((s, [, d]) => s + d, 0);
+    console.log(`| **reconciler total** | ${oursCreate} | ${(oursCreate / ACTORS).toFixed(2)} | |`);
+    console.log(`\nidle: ${((Date.now() - idleStart) / 1000).toFixed(0)}s at resyncPeriodSeconds=${RESYNC_S} (${resyncs} periodic resyncs of ${ACTORS} actors)`);
+    console.log('| verb resource | writes while idle | ours |');
+    console.log('| --- | ---: | :---: |');
+    for (const [k, d] of idleDeltas) console.log(`| ${k} | ${d} | ${isOurs(k) ? 'yes' : ''} |`);
+    const oursIdle = idleDeltas.filter(([k]) => isOurs(k)).reduce((s, [, d]) => s + d, 0);
+    console.log(`| **reconciler total** | ${oursIdle} | |`);
+    if (idleDeltas.length === 0) console.log('(no writes at all in groups asya.sh, apps, keda.sh and core)');
+  } finally {
+    if (child && child.exitCode === null) {
+      const gone = new Promise((r) => child!.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
+      killChild();
+    }
+    process.removeListener('exit', killChild);
+    await rabbit.destroy();
+    await cp.stop();
+  }
+}
