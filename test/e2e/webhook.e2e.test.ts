@@ -20,6 +20,7 @@ const OTHER_NS = 'e2e-webhook-other';
 let webhook: WebhookProcess;
 let webhookConfigs: K8sObject[];
 let inCluster: K8sObject[];
+let webhookKubeconfig: string;
 
 const actorYaml = (name: string, ns = NS, spec: Record<string, unknown> = {}) =>
   stringify({
@@ -67,8 +68,8 @@ beforeAll(async () => {
   const webhookDeployment = byKind(inCluster, 'Deployment').find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'webhook')!;
   const pod = webhookDeployment.spec.template.spec;
   const configYaml = byKind(inCluster, 'ConfigMap').find((c) => c.data?.['config.yaml'])!.data['config.yaml'] as string;
-  const kubeconfig = await serviceAccountKubeconfig(SYSTEM_NS, pod.serviceAccountName);
-  webhook = await webhookProcess({ chartArgs: pod.containers[0].args, configYaml, kubeconfig });
+  webhookKubeconfig = await serviceAccountKubeconfig(SYSTEM_NS, pod.serviceAccountName);
+  webhook = await webhookProcess({ chartArgs: pod.containers[0].args, configYaml, kubeconfig: webhookKubeconfig });
   await webhook.start();
 
   const outOfCluster = await renderChart('asya-operator', RELEASE, SYSTEM_NS, {
@@ -209,6 +210,27 @@ describe('pod injection through the API server and kube-controller-manager', () 
     const r = await kubectl(['create', '-f', '-'], { input: pod });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('denied the request: no AsyncActor of that name in the namespace');
+  });
+});
+
+describe('native sidecar mode (sidecar.native: true)', () => {
+  test('the API server accepts the sidecar as an init container with restartPolicy Always', async () => {
+    const chartArgs = byKind(inCluster, 'Deployment').find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'webhook')!.spec.template.spec.containers[0].args;
+    const configYaml = byKind(inCluster, 'ConfigMap').find((c) => c.data?.['config.yaml'])!.data['config.yaml'] as string;
+    expect(configYaml).toMatch(/native: false/);
+    const native = await webhookProcess({ chartArgs, configYaml: configYaml.replace(/native: false/, 'native: true'), kubeconfig: webhookKubeconfig });
+    await native.start();
+    await registerWebhooks(`https://127.0.0.1:${native.port}`, native.certs.caCert);
+    try {
+      const pod = stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'native', namespace: NS, labels: { 'asya.sh/actor': 'injected' } }, spec: { containers: [{ name: 'asya-runtime', image: 'x' }] } });
+      await kubectlOk(['create', '-f', '-'], { input: pod });
+      const stored = await getJson(['pod', '-n', NS, 'native']);
+      expect(stored.spec.containers.map((c: { name: string }) => c.name)).toEqual(['asya-runtime']);
+      expect(stored.spec.initContainers).toEqual([expect.objectContaining({ name: 'asya-sidecar', restartPolicy: 'Always' })]);
+    } finally {
+      await registerWebhooks(`https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
+      await native.stop();
+    }
   });
 });
 
