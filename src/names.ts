@@ -117,3 +117,6 @@ export const POD_NAME_ENV = 'POD_NAME';
 export const KEDA_API_VERSION = 'keda.sh/v1alpha1';
 /** Trigger name that scaling.advanced.formula refers to. */
 export const KEDA_TRIGGER_NAME = 'queueLength';
+
+/** Name of the pod-injection webhook in the chart's MutatingWebhookConfiguration (the reconciler looks for it). */
+export const POD_WEBHOOK_NAME = 'inject.pods.asya.sh';

@@ -2,7 +2,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { loadConfigFile, ConfigError } from '../config/load.js';
+import { loadConfigFile } from '../config/load.js';
 import { NodeKubeClient } from '../kube/nodeClient.js';
 import { startObservabilityServers } from '../observability/healthServer.js';
 import { createLogger } from '../observability/logger.js';
@@ -28,11 +28,17 @@ export async function runController(opts: ControllerCliOptions): Promise<void> {
   const config = loadConfigFile(opts.config);
   if (opts.concurrency !== undefined) config.reconciler.concurrency = opts.concurrency;
   if (opts.leaderElection === false) config.reconciler.leaderElection.enabled = false;
-  let runtimeScript: string;
+  // A missing runtime script must not crash-loop the reconciler (the chart's default runtime.source=local has
+  // none in the image): everything else is reconciled, the asya-runtime ConfigMap is left alone and every
+  // actor says why (an Event and its WorkloadReady message).
+  let runtimeScript: string | undefined;
   try {
     runtimeScript = readFileSync(config.runtime.scriptPath, 'utf8');
   } catch (err) {
-    throw new ConfigError(opts.config, [{ path: 'runtime.scriptPath', message: `cannot read ${config.runtime.scriptPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
+    logger.warn('runtime script not readable: the asya-runtime ConfigMap is not managed until it is (set runtime.source)', {
+      scriptPath: config.runtime.scriptPath,
+      error: (err as NodeJS.ErrnoException).code ?? (err as Error).message,
+    });
   }
   const kc = new KubeConfig();
   if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);

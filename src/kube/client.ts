@@ -39,6 +39,7 @@ export const KINDS = {
   scaledObject: k(KEDA_API_VERSION, 'ScaledObject', 'scaledobjects', true),
   triggerAuthentication: k(KEDA_API_VERSION, 'TriggerAuthentication', 'triggerauthentications'),
   lease: k('coordination.k8s.io/v1', 'Lease', 'leases'),
+  mutatingWebhookConfiguration: k('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', false, false),
 } as const;
 
 export type KindName = keyof typeof KINDS;

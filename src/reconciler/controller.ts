@@ -18,7 +18,7 @@ export interface ControllerOptions {
   client: KubeClient;
   config: OperatorConfig;
   transports: ReadonlyMap<string, Transport>;
-  runtimeScript: string;
+  runtimeScript: string | undefined;
   concurrency: number;
   identity: string;
   logger: Logger;

@@ -9,6 +9,8 @@ import { KINDS, KubeApiError, isConflict, isNotFound, type KubeClient, type Kube
 import {
   FINALIZER,
   IMMUTABLE_HASH_ANNOTATION,
+  INJECTION_STATUS_ANNOTATION,
+  POD_WEBHOOK_NAME,
   RUNTIME_CONFIGMAP,
   SKIP_QUEUE_DELETION_ANNOTATION,
   SPEC_HASH_ANNOTATION,
@@ -34,8 +36,11 @@ export interface ReconcilerDeps {
   client: KubeClient;
   config: OperatorConfig;
   transports: ReadonlyMap<string, Transport>;
-  /** Content of the runtime script for the asya-runtime ConfigMap. */
-  runtimeScript: string;
+  /**
+   * Content of the runtime script for the asya-runtime ConfigMap; undefined when config runtime.scriptPath could
+   * not be read: everything else is reconciled, the ConfigMap step is skipped and each actor says so.
+   */
+  runtimeScript: string | undefined;
   logger: Logger;
   events?: EventSink;
   clock?: () => Date;
@@ -47,9 +52,19 @@ export interface ReconcilerDeps {
 const KEDA_MISSING_RECHECK_MS = 5 * 60_000;
 /** KEDA creates the HPA shortly after the ScaledObject: look again soon while the ScaledObject is young. */
 const HPA_WAIT_MS = 5_000;
-const HPA_WAIT_WINDOW_MS = 60_000;
+const HPA_WAIT_WINDOW_MS = 120_000;
+/** A ScaledObject KEDA has not reported on after that window (KEDA busy or absent): look again this often. */
+const KEDA_PENDING_RECHECK_MS = 60_000;
 /** Waiting for an object we deleted to go away before re-creating it. */
 const RECREATE_WAIT_MS = 2_000;
+/** Pods admitted without the sidecar: look again this often while the pod webhook is not registered. */
+const RECYCLE_RECHECK_MS = 15_000;
+/** At most one recycled pod per actor per this long, so a rollout of replacements is gradual. */
+const RECYCLE_ACTOR_INTERVAL_MS = 10_000;
+/** And at most this many recycled pods per minute across all actors. */
+const RECYCLE_GLOBAL_PER_MINUTE = 10;
+/** How long the answer "is the pod webhook registered" is trusted. */
+const WEBHOOK_CHECK_TTL_MS = 5_000;
 
 const WORKLOAD_KINDS: Record<WorkloadKind, ResourceKind> = { Deployment: KINDS.deployment, StatefulSet: KINDS.statefulSet };
 
@@ -79,6 +94,12 @@ export class Reconciler {
   /** Queues declared by this process, with the intent they were declared for: re-declared only on change. */
   private readonly ensured = new Map<string, { hash: string; url: string }>();
   private kedaServed?: { value: boolean; at: number };
+  private podWebhook?: { value: boolean; at: number };
+  /** Actor uids already told (Event) that the runtime script is missing. */
+  private readonly toldRuntimeMissing = new Set<string>();
+  /** Last recycle per actor, and recent recycles overall (rate limits). */
+  private readonly lastRecycle = new Map<string, number>();
+  private recycles: number[] = [];
   private readonly clock: () => Date;
 
   constructor(private readonly deps: ReconcilerDeps) {
@@ -128,7 +149,8 @@ export class Reconciler {
     if (queue.ready) {
       // 2. ServiceAccount (SQS with IRSA) and the runtime ConfigMap.
       await this.ensureServiceAccount(defaulted, transportConfig);
-      await this.ensureRuntimeConfigMap(namespace);
+      if (this.deps.runtimeScript !== undefined) await this.ensureRuntimeConfigMap(namespace, this.deps.runtimeScript);
+      else await this.tellRuntimeMissing(actor);
       // 3. Workload.
       const w = await this.ensureWorkload(defaulted, transportConfig);
       workloadCond = w.condition;
@@ -138,6 +160,10 @@ export class Reconciler {
     const workload = await client.get<KubeObject>(kindRef, namespace, name);
     const workloadOurs = !!workload && ownedBy(workload, actor.metadata.uid);
     const pods = workloadOurs ? await client.list<KubeObject & PodLike>(KINDS.pod, namespace, { labelSelector: { 'asya.sh/actor': name } }) : [];
+    if (workloadOurs) {
+      const recheck = await this.recycleUninjected(defaulted, pods);
+      if (recheck !== undefined) requeueAfterMs = minDefined(requeueAfterMs, recheck);
+    }
     const counts = countPods(pods);
     const wspec = (workload?.spec ?? {}) as { replicas?: number };
     const wstatus = (workload?.status ?? {}) as { observedGeneration?: number; updatedReplicas?: number; replicas?: number };
@@ -176,7 +202,7 @@ export class Reconciler {
           type: CONDITION.workload,
           status: 'True',
           reason: specReplicas === 0 ? 'ScaledToZero' : 'WorkloadReady',
-          message: `${kind} ${name}: ${counts.running}/${specReplicas} pods ready`,
+          message: `${kind} ${name}: ${counts.running}/${specReplicas} pods ready${this.deps.runtimeScript === undefined ? `; ${this.runtimeMissingMessage()}` : ''}`,
         };
       }
     }
@@ -232,6 +258,71 @@ export class Reconciler {
     }
   }
 
+  // ---- runtime script missing ----
+
+  private runtimeMissingMessage(): string {
+    return `runtime script ${this.deps.config.runtime.scriptPath} is missing in the reconciler: ConfigMap ${RUNTIME_CONFIGMAP} is not managed (set runtime.source)`;
+  }
+
+  /** Once per actor and process: an Event (a condition message says it too, without extra writes). */
+  private async tellRuntimeMissing(actor: KubeObject): Promise<void> {
+    const uid = actor.metadata.uid ?? `${actor.metadata.namespace}/${actor.metadata.name}`;
+    if (this.toldRuntimeMissing.has(uid)) return;
+    this.toldRuntimeMissing.add(uid);
+    await this.event(actor, 'Warning', 'RuntimeScriptMissing', this.runtimeMissingMessage());
+  }
+
+  // ---- pods admitted without the sidecar ----
+
+  /**
+   * Pods of this actor's workload stored without the injection annotation were admitted while the pod webhook
+   * was not registered (failurePolicy only covers a registered webhook). Once it is registered again, delete
+   * them one at a time (rate-limited) so that their controller re-creates them through the webhook.
+   * Returns when to look again, or undefined when there is nothing to do.
+   */
+  private async recycleUninjected(actor: DefaultedActor, pods: Array<KubeObject & PodLike>): Promise<number | undefined> {
+    const ns = actor.metadata.namespace ?? '';
+    if (this.deps.config.webhook.excludedNamespaces.includes(ns)) return undefined;
+    const stale = pods.filter(
+      (p) =>
+        !p.metadata.deletionTimestamp &&
+        !p.metadata.annotations?.[INJECTION_STATUS_ANNOTATION] &&
+        (p.metadata.ownerReferences ?? []).some((r) => r.controller),
+    );
+    if (stale.length === 0) return undefined;
+    if (!(await this.podWebhookRegistered())) {
+      this.deps.logger.info('pods without the sidecar wait for the pod webhook to be registered', { actor: `${ns}/${actor.metadata.name}`, pods: stale.length });
+      return RECYCLE_RECHECK_MS;
+    }
+    const now = Date.now();
+    const key = `${ns}/${actor.metadata.name}`;
+    this.recycles = this.recycles.filter((t) => now - t < 60_000);
+    const last = this.lastRecycle.get(key) ?? 0;
+    if (now - last < RECYCLE_ACTOR_INTERVAL_MS) return RECYCLE_ACTOR_INTERVAL_MS - (now - last);
+    if (this.recycles.length >= RECYCLE_GLOBAL_PER_MINUTE) return 60_000 - (now - (this.recycles[0] ?? now));
+    const pod = stale[0]!;
+    this.lastRecycle.set(key, now);
+    this.recycles.push(now);
+    await this.deleteIgnoringMissing(KINDS.pod, pod);
+    this.deps.logger.warn('recycled a pod admitted without the sidecar', { actor: key, pod: pod.metadata.name });
+    await this.event(
+      actor,
+      'Warning',
+      'PodRecycled',
+      `deleted pod ${pod.metadata.name ?? ''}: it was admitted without the asya-sidecar (the pod webhook was not registered); its controller re-creates it through the webhook`,
+    );
+    return stale.length > 1 ? RECYCLE_ACTOR_INTERVAL_MS : undefined;
+  }
+
+  private async podWebhookRegistered(): Promise<boolean> {
+    const now = Date.now();
+    if (this.podWebhook && now - this.podWebhook.at < WEBHOOK_CHECK_TTL_MS) return this.podWebhook.value;
+    const configs = await this.deps.client.list<KubeObject & { webhooks?: Array<{ name?: string }> }>(KINDS.mutatingWebhookConfiguration, undefined);
+    const value = configs.some((c) => (c.webhooks ?? []).some((w) => w.name === POD_WEBHOOK_NAME));
+    this.podWebhook = { value, at: now };
+    return value;
+  }
+
   // ---- owned objects ----
 
   /** Creates or updates an object whose intent is summarised by its spec-hash annotation. */
@@ -268,9 +359,9 @@ export class Reconciler {
     }
   }
 
-  private async ensureRuntimeConfigMap(namespace: string): Promise<void> {
+  private async ensureRuntimeConfigMap(namespace: string, script: string): Promise<void> {
     const { client } = this.deps;
-    const desired = desiredRuntimeConfigMap(namespace, this.deps.runtimeScript);
+    const desired = desiredRuntimeConfigMap(namespace, script);
     const existing = await client.get<KubeObject>(KINDS.configMap, namespace, RUNTIME_CONFIGMAP);
     if (!existing) {
       try {
@@ -369,14 +460,24 @@ export class Reconciler {
       const { object: so, changed } = await this.apply(KINDS.scaledObject, desired.scaledObject, uid);
       if (changed) await this.event(actor, 'Normal', 'ScaledObjectApplied', `ScaledObject ${name}: ${actor.spec.scaling.minReplicas}..${actor.spec.scaling.maxReplicas} replicas, ${actor.spec.scaling.queueLength} messages per replica`);
       const ready = ((so.status as { conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string }> } | undefined)?.conditions ?? []).find((c) => c.type === 'Ready');
+      // ScaledObjectReady only once KEDA says so; until then ScaledObjectApplied, and we look again soon
+      // (nothing watches ScaledObjects: a status change of KEDA's would otherwise wait for the resync).
       const condition: ConditionInput =
         ready?.status === 'False'
           ? { type: CONDITION.scaling, status: 'False', reason: 'ScaledObjectNotReady', message: `KEDA: ${ready.reason ?? ''} ${ready.message ?? ''}`.trim() }
-          : { type: CONDITION.scaling, status: 'True', reason: 'ScaledObjectReady', message: `ScaledObject ${name} ${ready?.status === 'True' ? 'is ready' : 'applied'}` };
+          : ready?.status === 'True'
+            ? { type: CONDITION.scaling, status: 'True', reason: 'ScaledObjectReady', message: `ScaledObject ${name} is ready` }
+            : { type: CONDITION.scaling, status: 'True', reason: 'ScaledObjectApplied', message: `ScaledObject ${name} applied, waiting for KEDA to report it Ready` };
       const hpa = await client.get<KubeObject>(KINDS.hpa, ns, kedaHpaNameFor(name));
-      const desiredReplicas = (hpa?.status as { desiredReplicas?: number } | undefined)?.desiredReplicas;
-      const young = Date.now() - Date.parse(so.metadata.creationTimestamp ?? '') < HPA_WAIT_WINDOW_MS;
-      return { condition, ...(desiredReplicas !== undefined ? { desiredReplicas } : {}), ...(!hpa && young ? { requeueAfterMs: HPA_WAIT_MS } : {}) };
+      // The HPA's desiredReplicas means something only while it computes (ScalingActive): at zero replicas it is
+      // disabled, and KEDA itself activates the workload 0 -> 1; then the workload's count is what KEDA wants.
+      const hpaStatus = hpa?.status as { desiredReplicas?: number; conditions?: Array<{ type?: string; status?: string }> } | undefined;
+      const hpaActive = (hpaStatus?.conditions ?? []).some((c) => c.type === 'ScalingActive' && c.status === 'True');
+      const desiredReplicas = hpaActive ? hpaStatus?.desiredReplicas : undefined;
+      const ageMs = Date.now() - Date.parse(so.metadata.creationTimestamp ?? '');
+      const young = ageMs < HPA_WAIT_WINDOW_MS;
+      const requeueAfterMs = (!hpa && young) || (!ready && young) ? HPA_WAIT_MS : !ready ? KEDA_PENDING_RECHECK_MS : undefined;
+      return { condition, ...(desiredReplicas !== undefined ? { desiredReplicas } : {}), ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
     } catch (err) {
       if (isRetriable(err) && !(err instanceof KubeApiError && err.reason === 'NotOwned')) throw err;
       return { condition: { type: CONDITION.scaling, status: 'False', reason: 'ScaledObjectFailed', message: errMessage(err) } };

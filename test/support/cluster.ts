@@ -3,11 +3,12 @@
 // MemoryKubeClient.simulate, so they are not counted as the reconciler's.
 import { KINDS, type KubeObject } from '../../src/kube/client.js';
 import type { MemoryKubeClient } from '../../src/kube/memory.js';
-import { ACTOR_LABEL, kedaHpaNameFor } from '../../src/names.js';
+import { ACTOR_LABEL, INJECTION_STATUS_ANNOTATION, kedaHpaNameFor } from '../../src/names.js';
 
 export function readyPod(actor: string, i: number, namespace = 'default'): KubeObject {
   return {
-    metadata: { name: `${actor}-${i}`, namespace, labels: { [ACTOR_LABEL]: actor } },
+    // Admitted through the pod webhook, as every actor pod is when the webhook is registered.
+    metadata: { name: `${actor}-${i}`, namespace, labels: { [ACTOR_LABEL]: actor }, annotations: { [INJECTION_STATUS_ANNOTATION]: '{"injected":true}' } },
     status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'asya-runtime', ready: true, state: { running: {} } }] },
   };
 }

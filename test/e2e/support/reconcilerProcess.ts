@@ -1,0 +1,147 @@
+// The built reconciler (`asya-webhook controller`), run on the host exactly as the chart runs it in a pod: the
+// chart's own arguments with this machine's paths and ports, the chart-rendered configuration file (adapted
+// by the caller for loopback brokers) and the kubeconfig of its ServiceAccount (bound by the chart's RBAC).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from './cluster.js';
+import { REPO } from './helm.js';
+import { freePort } from './webhookProcess.js';
+
+export interface ReconcilerProcess {
+  healthPort: number;
+  metricsPort: number;
+  dir: string;
+  configFile: string;
+  logFile: string;
+  /** Starts it; `configYaml` replaces the configuration file first when given. */
+  start(configYaml?: string): Promise<void>;
+  stop(): Promise<void>;
+  readonly running: boolean;
+  log(): string;
+  /** GET a path of its health or metrics server. */
+  get(path: '/healthz' | '/readyz' | '/metrics'): Promise<{ status: number; body: string }>;
+}
+
+/** Replaces the in-pod values of the chart's arguments with this machine's. */
+export function hostControllerArgs(chartArgs: string[], p: { config: string; healthPort: number; metricsPort: number }): string[] {
+  const replace: Record<string, string> = { '--config': p.config, '--health-port': String(p.healthPort), '--metrics-port': String(p.metricsPort) };
+  return [
+    ...chartArgs.map((a) => {
+      const [flag] = a.split('=');
+      return flag && replace[flag] !== undefined ? `${flag}=${replace[flag]}` : a;
+    }),
+    '--host=127.0.0.1',
+  ];
+}
+
+export async function reconcilerProcess(opts: { chartArgs: string[]; configYaml: string; kubeconfig: string; env?: Record<string, string> }): Promise<ReconcilerProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'asya-e2e-reconciler-'));
+  const configFile = join(dir, 'config.yaml');
+  writeFileSync(configFile, opts.configYaml);
+  const healthPort = await freePort();
+  const metricsPort = await freePort();
+  const logFile = join(dir, 'reconciler.log');
+  const args = hostControllerArgs(opts.chartArgs, { config: configFile, healthPort, metricsPort });
+  let child: ChildProcess | undefined;
+
+  const get = (path: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const port = path === '/metrics' ? metricsPort : healthPort;
+      http
+        .get(`http://127.0.0.1:${port}${path}`, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        })
+        .on('error', reject);
+    });
+
+  const rp: ReconcilerProcess = {
+    healthPort,
+    metricsPort,
+    dir,
+    configFile,
+    logFile,
+    get running() {
+      return !!child && child.exitCode === null && child.signalCode === null;
+    },
+    log: () => {
+      try {
+        return readFileSync(logFile, 'utf8');
+      } catch {
+        return '';
+      }
+    },
+    get: get as ReconcilerProcess['get'],
+    async start(configYaml?: string) {
+      if (configYaml !== undefined) writeFileSync(configFile, configYaml);
+      const log = createWriteStream(logFile, { flags: 'a' });
+      child = spawn(process.execPath, [join(REPO, 'dist', 'src', 'cli', 'main.js'), ...args, `--kubeconfig=${opts.kubeconfig}`], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // As in the pod: POD_NAME and POD_NAMESPACE from the downward API.
+        env: { ...process.env, ...(opts.env ?? {}) },
+      });
+      child.stdout?.pipe(log);
+      child.stderr?.pipe(log);
+      const c = child;
+      process.once('exit', () => c.kill('SIGKILL'));
+      await waitFor(
+        'the reconciler to be ready',
+        async () => {
+          if (c.exitCode !== null) throw new Error(`reconciler exited (${c.exitCode}):\n${rp.log().slice(-3000)}`);
+          return (await get('/readyz').catch(() => ({ status: 0 }))).status === 200;
+        },
+        30_000,
+      );
+    },
+    async stop() {
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    },
+  };
+  return rp;
+}
+
+/** apiserver_request_total of the API server itself, summed by verb and resource for the given groups. */
+export async function apiserverWrites(groups: string[]): Promise<Map<string, number>> {
+  const server = process.env.ASYA_E2E_SERVER ?? '';
+  const token = process.env.ASYA_E2E_TOKEN ?? '';
+  const ca = readFileSync(process.env.ASYA_E2E_CA_FILE ?? '', 'utf8');
+  const https = await import('node:https');
+  const body = await new Promise<string>((resolve, reject) => {
+    https
+      .get(`${server}/metrics`, { ca, agent: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        let b = '';
+        res.on('data', (c: Buffer) => (b += c.toString()));
+        res.on('end', () => (res.statusCode === 200 ? resolve(b) : reject(new Error(`GET /metrics: ${res.statusCode} ${b.slice(0, 200)}`))));
+      })
+      .on('error', reject);
+  });
+  const out = new Map<string, number>();
+  for (const line of body.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (!groups.includes(labels.group ?? '')) continue;
+    if (!['POST', 'PUT', 'PATCH', 'DELETE', 'APPLY'].includes(labels.verb ?? '')) continue;
+    const key = `${labels.verb} ${labels.group ? `${labels.group}/` : ''}${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
+/** after - before, only the keys that changed. */
+export function deltas(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const d: Record<string, number> = {};
+  for (const [k, v] of after) {
+    const diff = v - (before.get(k) ?? 0);
+    if (diff > 0) d[k] = diff;
+  }
+  return d;
+}
