@@ -218,6 +218,12 @@ describe('asya-webhook check on a real installation', () => {
     expect(r.stdout).toMatch(new RegExp(`✔ webhook certificate expiry \\(https://127.0.0.1:${webhook.port}\\): 36\\d days left`));
     // cert-manager is not used by these webhook configurations (certManager.enabled=false): not required.
     expect(r.stdout).toContain('- cert-manager CRD certificates.cert-manager.io: not required');
+    // The same as JSON, for scripts.
+    const json = await check(['-o', 'json']);
+    expect(json.code).toBe(0);
+    const results = JSON.parse(json.stdout) as Array<{ name: string; status: string }>;
+    expect(results.filter((x) => x.status === 'fail')).toEqual([]);
+    expect(results.filter((x) => x.status === 'ok')).toHaveLength(r.passed.length);
   }, 120_000);
 
   test('webhook stopped: the certificate check and the dry run fail, naming the webhook', async () => {
