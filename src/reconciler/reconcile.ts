@@ -291,7 +291,7 @@ export class Reconciler {
     );
     if (stale.length === 0) return undefined;
     if (!(await this.podWebhookRegistered())) {
-      this.deps.logger.info('pods without the sidecar wait for the pod webhook to be registered', { actor: `${ns}/${actor.metadata.name}`, pods: stale.length });
+      this.deps.logger.debug('pods without the sidecar wait for the pod webhook to be registered', { actor: `${ns}/${actor.metadata.name}`, pods: stale.length });
       return RECYCLE_RECHECK_MS;
     }
     const now = Date.now();
@@ -395,7 +395,11 @@ export class Reconciler {
       }
       const existing = await client.get<KubeObject>(kindRef, ns, name);
       if (!existing) {
-        await client.create(kindRef, desired.object);
+        // With scaling on, KEDA owns the count, but only once its ScaledObject exists: created without replicas
+        // the workload would start at the API default 1 and make a pod per actor that KEDA then removes.
+        const initial = desired.replicas === undefined ? actor.spec.scaling.minReplicas : undefined;
+        const object = initial === undefined ? desired.object : { ...desired.object, spec: { ...(desired.object.spec as Record<string, unknown>), replicas: initial } };
+        await client.create(kindRef, object);
         await this.event(actor, 'Normal', 'WorkloadCreated', `created ${desired.kind} ${name}`);
         return ok(`${desired.kind} ${name} created`);
       }

@@ -85,8 +85,9 @@ describe('reconcile: creation', () => {
     expect(cond(a, 'WorkloadReady')?.status).toBe('True');
     expect(cond(a, 'ScalingReady')?.status).toBe('True');
     expect(a.status).toMatchObject({ observedGeneration: 1, scalingMode: 'KEDA', transportStatus: 'Ready', queuedMessages: 0, workloadRef: { kind: 'Deployment', name: 'echo' } });
-    // The ScaledObject is not the replica count's owner: no replicas in the Deployment we wrote (API default 1).
-    expect(spec.replicas).toBe(1);
+    // KEDA owns the count: the Deployment is created at minReplicas (not the API default 1, which would start a
+    // pod per actor until KEDA scales it down) and the reconciler never sets it again.
+    expect(spec.replicas).toBe(0);
   });
 
   it('sets replicas only when scaling is disabled and then reports Running from the pods', async () => {
@@ -231,7 +232,7 @@ describe('reconcile: changes', () => {
   });
 
   it('moves LAST-SCALE only when the desired count changes, with its direction', async () => {
-    await createActor(client, makeActor('scale', { scaling: { enabled: true } }));
+    await createActor(client, makeActor('scale', { scaling: { enabled: true, minReplicas: 1 } }));
     const r = reconciler();
     await r.reconcile('default', 'scale');
     kedaScale(client, 'default', 'scale', 1);
