@@ -35,6 +35,13 @@ export class WebhookMetrics {
     registers: [this.registry],
   });
 
+  readonly connections = new Counter({
+    name: 'asya_webhook_tls_handshakes_total',
+    help: 'TLS handshakes, by result: new connections (the API server reuses its connections when it can).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }

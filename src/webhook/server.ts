@@ -158,7 +158,11 @@ export class WebhookServer {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
-    server.on('tlsClientError', (err: Error) => opts.logger.debug('TLS handshake failed', { error: err.message }));
+    server.on('secureConnection', () => opts.metrics.connections.inc({ result: 'success' }));
+    server.on('tlsClientError', (err: Error) => {
+      opts.metrics.connections.inc({ result: 'error' });
+      opts.logger.debug('TLS handshake failed', { error: err.message });
+    });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
