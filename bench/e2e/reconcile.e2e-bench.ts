@@ -161,12 +161,14 @@ export async function run(): Promise<void> {
     const createDeltas = delta(before, afterCreate);
     const eventsCreate = await reconcilerEvents(cp);
 
+    const resyncCount = () => (readFileSync(join(dir, 'reconciler.log'), 'utf8').match(/periodic resync/g) ?? []).length;
+    const resyncsBefore = resyncCount();
     const idleStart = Date.now();
     await new Promise((r) => setTimeout(r, IDLE_S * 1000));
     const afterIdle = await requestTotals(cp);
     const idleDeltas = delta(afterCreate, afterIdle);
     const eventsIdle = (await reconcilerEvents(cp)) - eventsCreate;
-    const resyncs = (readFileSync(join(dir, 'reconciler.log'), 'utf8').match(/periodic resync/g) ?? []).length;
+    const resyncs = resyncCount() - resyncsBefore;
 
     console.log(`\n${ACTORS} AsyncActors applied at once (kubectl apply took ${(applied / 1000).toFixed(1)}s), reconciler concurrency ${CONCURRENCY}, real RabbitMQ + KEDA ${'v2.20.2'}`);
     console.log(`time until every actor has queue, workload and ScaledObject (all three conditions True): ${((firstPass ?? allReady) / 1000).toFixed(1)}s`);
