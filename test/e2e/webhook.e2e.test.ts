@@ -3,7 +3,7 @@
 // the chart runs it (same arguments, same rendered configuration, its own ServiceAccount and RBAC).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import https from 'node:https';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { buildCrd } from '../../src/api/crd.js';
@@ -16,6 +16,13 @@ const RELEASE = 'asya';
 const SYSTEM_NS = 'asya-system';
 const NS = 'e2e-webhook';
 const OTHER_NS = 'e2e-webhook-other';
+/** The namespace the example actors name. */
+const EXAMPLES_NS = 'asya';
+const exampleFiles = (dir: string) =>
+  readdirSync(join(REPO, 'examples', dir))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => join('examples', dir, f));
 
 let webhook: WebhookProcess;
 let webhookConfigs: K8sObject[];
@@ -58,11 +65,12 @@ beforeAll(async () => {
   await applyObjects([buildCrd()]);
   await kubectlOk(['apply', '--server-side', '-f', join(REPO, '..', 'shared', 'crds')]);
   await kubectlOk(['wait', '--for=condition=Established', 'crd/asyncactors.asya.sh', '--timeout=30s']);
-  for (const ns of [SYSTEM_NS, NS, OTHER_NS]) await kubectl(['create', 'namespace', ns]);
+  for (const ns of [SYSTEM_NS, NS, OTHER_NS, EXAMPLES_NS]) await kubectl(['create', 'namespace', ns]);
 
   // The chart, rendered as installed in a cluster (ServiceAccounts, RBAC, configuration, the webhook's
   // arguments) and for out-of-cluster development (webhook configurations calling a URL).
-  inCluster = await renderChart('asya-operator', RELEASE, SYSTEM_NS, { 'certManager.enabled': false });
+  // SQS enabled as well, so that every example actor (one is an SQS actor) is admissible.
+  inCluster = await renderChart('asya-operator', RELEASE, SYSTEM_NS, { 'certManager.enabled': false, 'transports.sqs.enabled': true });
   const setup = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].flatMap((k) => byKind(inCluster, k));
   await applyObjects(setup);
   const webhookDeployment = byKind(inCluster, 'Deployment').find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'webhook')!;
@@ -82,6 +90,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  // Leave no example actors for the e2e files after this one (a reconciler there would take them on).
+  await kubectl(['delete', 'asyas', '--all', '-n', EXAMPLES_NS, '--wait=false']);
   await webhook?.stop();
   await kubectl(['delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', '-l', 'app.kubernetes.io/instance=asya', '--ignore-not-found']);
 });
@@ -160,6 +170,31 @@ describe('AsyncActor admission through the API server', () => {
       return res.code !== 0 ? res : undefined;
     }, 15_000);
     expect(r.stderr).toContain(`queue "asya-shared-name" on transport "rabbitmq" is already used by actor ${NS}/shared-name`);
+  });
+});
+
+describe('the examples through the API server', () => {
+  test.each(exampleFiles('actors'))('%s is admitted and comes back defaulted', async (file) => {
+    const out = JSON.parse(await kubectlOk(['apply', '-o', 'json', '-f', join(REPO, file)]));
+    expect(out.spec.timeout).toEqual(expect.objectContaining({ processing: expect.any(Number), gracefulShutdown: expect.any(Number) }));
+    expect(out.spec.workload.kind).toMatch(/^(Deployment|StatefulSet)$/);
+    expect(out.spec.scaling.maxReplicas).toEqual(expect.any(Number));
+  });
+
+  // Each file names the violations it must produce (# expect: <field path>: <message>). Our webhook's
+  // answer carries them word for word; a type error is refused earlier by the CRD schema, whose message
+  // names the same field path.
+  test.each(exampleFiles('invalid'))('%s is refused with its documented messages', async (file) => {
+    const text = readFileSync(join(REPO, file), 'utf8');
+    const expected = [...text.matchAll(/^# expect: (.*)$/gm)].map((m) => m[1]!);
+    expect(expected.length).toBeGreaterThan(0);
+    const r = await kubectl(['apply', '-f', join(REPO, file)]);
+    expect(r.code).not.toBe(0);
+    if (r.stderr.includes('admission webhook "validate.asyncactors.asya.sh" denied the request')) {
+      for (const line of expected) expect(r.stderr).toContain(line);
+    } else {
+      for (const line of expected) expect(r.stderr).toContain(line.slice(0, line.indexOf(':')));
+    }
   });
 });
 
