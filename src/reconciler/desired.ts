@@ -111,6 +111,11 @@ export interface ScalingObjects {
 }
 
 /** The ScaledObject (and TriggerAuthentication) for an actor with scaling enabled; undefined otherwise. */
+/** A KEDA TriggerAuthentication taking the given trigger parameters from Secret keys (no value is copied). */
+function triggerAuthentication(actor: DefaultedActor, name: string, secretTargetRef: Array<{ parameter: string; name: string; key: string }>): KubeObject {
+  return { apiVersion: KEDA_API_VERSION, kind: 'TriggerAuthentication', metadata: baseMeta(actor, name), spec: { secretTargetRef } };
+}
+
 export function desiredScaling(actor: DefaultedActor, transport: TransportConfig, queueUrl: string | undefined): ScalingObjects | undefined {
   const s = actor.spec.scaling;
   if (!s.enabled) return undefined;
@@ -136,17 +141,10 @@ export function desiredScaling(actor: DefaultedActor, transport: TransportConfig
     };
     if (c.passwordSecretRef) {
       const user = c.usernameSecretRef ?? { name: c.passwordSecretRef.name, key: 'username' };
-      triggerAuth = {
-        apiVersion: KEDA_API_VERSION,
-        kind: 'TriggerAuthentication',
-        metadata: baseMeta(actor, authName),
-        spec: {
-          secretTargetRef: [
-            { parameter: 'username', name: user.name, key: user.key },
-            { parameter: 'password', name: c.passwordSecretRef.name, key: c.passwordSecretRef.key },
-          ],
-        },
-      };
+      triggerAuth = triggerAuthentication(actor, authName, [
+        { parameter: 'username', name: user.name, key: user.key },
+        { parameter: 'password', name: c.passwordSecretRef.name, key: c.passwordSecretRef.key },
+      ]);
     }
   } else {
     const c = transport.config;
@@ -162,17 +160,10 @@ export function desiredScaling(actor: DefaultedActor, transport: TransportConfig
     };
     if (c.credentialsSecretRef) {
       const r = c.credentialsSecretRef;
-      triggerAuth = {
-        apiVersion: KEDA_API_VERSION,
-        kind: 'TriggerAuthentication',
-        metadata: baseMeta(actor, authName),
-        spec: {
-          secretTargetRef: [
-            { parameter: 'awsAccessKeyID', name: r.name, key: r.accessKeyIdKey },
-            { parameter: 'awsSecretAccessKey', name: r.name, key: r.secretAccessKeyKey },
-          ],
-        },
-      };
+      triggerAuth = triggerAuthentication(actor, authName, [
+        { parameter: 'awsAccessKeyID', name: r.name, key: r.accessKeyIdKey },
+        { parameter: 'awsSecretAccessKey', name: r.name, key: r.secretAccessKeyKey },
+      ]);
     } else if (c.actorRoleArn) {
       // KEDA assumes the role of the workload's ServiceAccount (IRSA), the one we annotate.
       triggerAuth = {
