@@ -28,6 +28,7 @@ let webhook: WebhookProcess;
 let webhookConfigs: K8sObject[];
 let inCluster: K8sObject[];
 let webhookKubeconfig: string;
+let webhookStartedAt = 0;
 
 const actorYaml = (name: string, ns = NS, spec: Record<string, unknown> = {}) =>
   stringify({
@@ -79,6 +80,7 @@ beforeAll(async () => {
   webhookKubeconfig = await serviceAccountKubeconfig(SYSTEM_NS, pod.serviceAccountName);
   webhook = await webhookProcess({ chartArgs: pod.containers[0].args, configYaml, kubeconfig: webhookKubeconfig });
   await webhook.start();
+  webhookStartedAt = Date.now();
 
   const outOfCluster = await renderChart('asya-operator', RELEASE, SYSTEM_NS, {
     'webhook.url': `https://127.0.0.1:${webhook.port}`,
@@ -292,6 +294,7 @@ describe('when the webhook is down or misbehaves (failurePolicy of the chart)', 
       await expectNonActorPodsUnaffectedAndActorPodsRefused('stopped', /failed calling webhook "inject.pods.asya.sh".*connection refused/s);
     } finally {
       await webhook.start();
+      webhookStartedAt = Date.now();
     }
   });
 
@@ -333,6 +336,21 @@ describe('when the webhook is down or misbehaves (failurePolicy of the chart)', 
     const p = await getJson(['pod', '-n', NS, 'actor-after']);
     expect(p.spec.containers.map((c: { name: string }) => c.name)).toContain('asya-sidecar');
   });
+});
+
+describe('the actor cache stays live', () => {
+  // client-node 2.0.0 aborted every watch after 30 s (kubernetes-client/javascript#3020); the informer must
+  // still deliver new actors well after that, whether the watch survived or was re-established.
+  test('an actor created more than 45 s after start-up is seen by the webhook', async () => {
+    const wait = webhookStartedAt + 45_000 - Date.now();
+    if (wait > 0) await sleep(wait);
+    await kubectlOk(['apply', '-f', '-'], { input: actorYaml('late-actor', NS) });
+    const r = await waitFor('the cache to see late-actor', async () => {
+      const res = await kubectl(['apply', '--dry-run=server', '-f', '-'], { input: actorYaml('late-actor', OTHER_NS) });
+      return res.code !== 0 ? res : undefined;
+    }, 15_000);
+    expect(r.stderr).toContain(`already used by actor ${NS}/late-actor`);
+  }, 90_000);
 });
 
 describe('RBAC: the webhook runs with exactly the chart role', () => {
