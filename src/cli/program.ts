@@ -14,9 +14,8 @@ import { injectObject } from '../injection/offline.js';
 import { ACTOR_KIND } from '../names.js';
 import { formatFieldError } from '../util/schemaChecker.js';
 import { parseYamlDocuments, toYamlDocuments, type YamlDoc } from '../util/yamlDocs.js';
-import { runCheck } from './check.js';
-import { runController } from './controller.js';
-import { runServe } from './serve.js';
+// serve, controller and check load the Kubernetes client and the brokers' clients: imported when run, so
+// that validate, inject, certs and crd start fast.
 
 /** Used by validate and inject when no --config is given: both transports enabled, loopback brokers. */
 export const DEVELOPMENT_CONFIG = {
@@ -61,7 +60,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--shutdown-delay <seconds>', 'on SIGTERM, seconds to keep serving while endpoints update').default(3).argParser(Number))
     .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']).default('info'))
     .action(async (opts) => {
-      await runServe(opts);
+      await (await import('./serve.js')).runServe(opts);
     });
 
   program
@@ -77,7 +76,7 @@ export function buildProgram(): Command {
     .option('--identity <name>', 'leader-election identity (default: $POD_NAME, else host name and pid)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']).default('info'))
     .action(async (opts) => {
-      await runController(opts);
+      await (await import('./controller.js')).runController(opts);
     });
 
   program
@@ -90,7 +89,7 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'operator configuration file (default: the ConfigMap of the installation)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (opts) => {
-      await runCheck(opts);
+      await (await import('./check.js')).runCheck(opts);
     });
 
   program
