@@ -1,8 +1,7 @@
 // The HTTPS shell around the handlers: express routing, body limits, TLS 1.2+, certificate reload,
 // metrics, graceful shutdown. Everything the handlers decide is in handlers.ts.
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ActorStore } from '../api/actorIndex.js';
 import type { OperatorConfig } from '../config/schema.js';
@@ -101,8 +100,8 @@ export function buildApp(opts: Pick<WebhookServerOptions, 'config' | 'actors' | 
 }
 
 /**
- * One buffer with headers set at once: res.json() sends headers and body as two chunks, which the TLS
- * socket then encrypts and writes separately (a third of the CPU of an answer, measured with --cpu-prof).
+ * The answer with all headers set at once and the body serialised once, skipping what res.json() adds
+ * (content negotiation, ETag, a second serialisation pass): measured cheaper per review (bench/webhook).
  */
 function sendJson(res: Response, status: number, value: unknown): void {
   const body = Buffer.from(JSON.stringify(value));
