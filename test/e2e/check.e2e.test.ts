@@ -5,8 +5,7 @@
 // CRD is another version or deleted.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -16,6 +15,7 @@ import { waitForPort } from '../support/ports.js';
 import { RabbitNode } from '../support/rabbitmq.js';
 import { applyObjects, cluster, kubectl, kubectlOk, serviceAccountKubeconfig, waitFor } from './support/cluster.js';
 import { byKind, renderChart, REPO, type K8sObject } from './support/helm.js';
+import { reconcilerProcess, type ReconcilerProcess } from './support/reconcilerProcess.js';
 import { freePort, webhookProcess, type WebhookProcess } from './support/webhookProcess.js';
 
 const RELEASE = 'asya-check';
@@ -27,7 +27,7 @@ let moto: { port: number; start(): Promise<void>; stop(): Promise<void> };
 /** The SQS emulator's dummy credentials, for check and the reconciler (as IRSA would give them in a pod). */
 const AWS_ENV = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_EC2_METADATA_DISABLED: 'true' };
 let webhook: WebhookProcess;
-let reconciler: { stop(): Promise<void>; start(): Promise<void>; logFile: string };
+let reconciler: ReconcilerProcess;
 let webhookConfigs: K8sObject[];
 
 interface CheckRun {
@@ -51,47 +51,6 @@ function check(extra: string[] = [], env: NodeJS.ProcessEnv = { ...process.env, 
       });
     });
   });
-}
-
-/** The reconciler on the host as the chart runs it: its arguments, the rendered configuration with host paths. */
-function reconcilerProcess(opts: { chartArgs: string[]; configYaml: string; kubeconfig: string; healthPort: number }) {
-  const dir = mkdtempSync(join(tmpdir(), 'asya-e2e-check-reconciler-'));
-  writeFileSync(join(dir, 'config.yaml'), opts.configYaml);
-  const logFile = join(dir, 'reconciler.log');
-  const args = opts.chartArgs.map((a) => {
-    const [flag] = a.split('=');
-    if (flag === '--config') return `--config=${join(dir, 'config.yaml')}`;
-    if (flag === '--health-port' || flag === '--metrics-port') return `${flag}=${opts.healthPort}`;
-    return a;
-  });
-  let child: ChildProcess | undefined;
-  const ready = () => new Promise<boolean>((r) => http.get(`http://127.0.0.1:${opts.healthPort}/healthz`, (res) => r(res.statusCode === 200)).on('error', () => r(false)));
-  return {
-    logFile,
-    async start() {
-      const log = createWriteStream(logFile, { flags: 'a' });
-      child = spawn(process.execPath, [join(REPO, 'dist', 'src', 'cli', 'main.js'), ...args, '--host=127.0.0.1', `--kubeconfig=${opts.kubeconfig}`, '--identity=check-e2e-reconciler'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, ...AWS_ENV },
-      });
-      child.stdout?.pipe(log);
-      child.stderr?.pipe(log);
-      const c = child;
-      process.once('exit', () => c.kill('SIGKILL'));
-      await waitFor('the reconciler to answer /healthz', async () => {
-        if (c.exitCode !== null) throw new Error(`reconciler exited (${c.exitCode}):\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
-        return ready();
-      });
-    },
-    async stop() {
-      const c = child;
-      if (!c || c.exitCode !== null) return;
-      const exited = new Promise((r) => c.once('exit', r));
-      c.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 8000))]);
-      if (c.exitCode === null) c.kill('SIGKILL');
-    },
-  };
 }
 
 /** moto's SQS emulator on a fixed port, so it can be stopped and started again at the configured endpoint. */
@@ -162,11 +121,14 @@ beforeAll(async () => {
   webhook = await webhookProcess({ chartArgs: wpod.containers[0].args, configYaml, kubeconfig: await serviceAccountKubeconfig(SYSTEM_NS, wpod.serviceAccountName) });
   await webhook.start();
   const rpod = deployment('reconciler');
-  reconciler = reconcilerProcess({
+  reconciler = await reconcilerProcess({
     chartArgs: rpod.containers.find((c: { name: string }) => c.name === 'reconciler').args,
     configYaml,
     kubeconfig: await serviceAccountKubeconfig(SYSTEM_NS, rpod.serviceAccountName),
-    healthPort: await freePort(),
+    // POD_NAME is the lease identity, as the chart sets it from the downward API.
+    env: { ...AWS_ENV, POD_NAME: 'check-e2e-reconciler' },
+    // Alive is enough: after a restart it waits for the previous holder's lease before it leads.
+    readyPath: '/healthz',
   });
   await reconciler.start();
 

@@ -37,7 +37,14 @@ export function hostControllerArgs(chartArgs: string[], p: { config: string; hea
   ];
 }
 
-export async function reconcilerProcess(opts: { chartArgs: string[]; configYaml: string; kubeconfig: string; env?: Record<string, string> }): Promise<ReconcilerProcess> {
+export async function reconcilerProcess(opts: {
+  chartArgs: string[];
+  configYaml: string;
+  kubeconfig: string;
+  env?: Record<string, string>;
+  /** What start() waits for: /readyz (default) or /healthz. */
+  readyPath?: '/readyz' | '/healthz';
+}): Promise<ReconcilerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'asya-e2e-reconciler-'));
   const configFile = join(dir, 'config.yaml');
   writeFileSync(configFile, opts.configYaml);
@@ -92,7 +99,7 @@ export async function reconcilerProcess(opts: { chartArgs: string[]; configYaml:
         'the reconciler to be ready',
         async () => {
           if (c.exitCode !== null) throw new Error(`reconciler exited (${c.exitCode}):\n${rp.log().slice(-3000)}`);
-          return (await get('/readyz').catch(() => ({ status: 0 }))).status === 200;
+          return (await get(opts.readyPath ?? '/readyz').catch(() => ({ status: 0 }))).status === 200;
         },
         30_000,
       );
