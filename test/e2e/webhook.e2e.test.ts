@@ -368,6 +368,31 @@ describe('RBAC: the webhook runs with exactly the chart role', () => {
   });
 });
 
+// Last in this file: it deletes the CRD (and so every AsyncActor) and brings it back.
+describe('the actor informer recovers when its watch stops', () => {
+  test('after the CRD is deleted and re-created, the webhook sees new actors again', async () => {
+    // Actors some reconciler left a finalizer on would hold the CRD's deletion: release them first.
+    const left = (await getJson<{ items: any[] }>(['asyas', '-A'])).items.filter((a) => (a.metadata.finalizers ?? []).length > 0);
+    for (const a of left) await kubectl(['patch', 'asya', a.metadata.name, '-n', a.metadata.namespace, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+    await kubectlOk(['delete', 'crd', 'asyncactors.asya.sh', '--timeout=60s']);
+    // The watch ends and listing fails (404): client-node stops the informer; ours restarts it with backoff.
+    await waitFor('the webhook to see its informer fail', async () => readFileSync(webhook.logFile, 'utf8').includes('informer stopped, restarting'), 30_000);
+    await applyObjects([buildCrd()]);
+    await kubectlOk(['wait', '--for=condition=Established', 'crd/asyncactors.asya.sh', '--timeout=30s']);
+    await kubectlOk(['apply', '-f', '-'], { input: actorYaml('after-recovery', NS) });
+    const r = await waitFor(
+      'the restarted informer to see after-recovery',
+      async () => {
+        const res = await kubectl(['apply', '--dry-run=server', '-f', '-'], { input: actorYaml('after-recovery', OTHER_NS) });
+        return res.code !== 0 && res.stderr.includes('after-recovery') ? res : undefined;
+      },
+      60_000,
+      1000,
+    );
+    expect(r.stderr).toContain(`already used by actor ${NS}/after-recovery`);
+  }, 150_000);
+});
+
 const fakeCerts = generateCertificates({ hosts: ['127.0.0.1', 'localhost'] });
 async function fakeWebhook(answer: (res: import('node:http').ServerResponse) => void): Promise<{ port: number; close: () => Promise<void> }> {
   const server = https.createServer({ cert: fakeCerts.cert, key: fakeCerts.key }, (req, res) => {
