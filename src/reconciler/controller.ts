@@ -1,10 +1,11 @@
 // The running reconciler: informers feed keys into the work queue, the work queue runs Reconciler.reconcile,
 // leader election decides whether this replica may run them, and a periodic resync re-checks every actor.
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { OperatorConfig } from '../config/schema.js';
 import type { KubeClient } from '../kube/client.js';
+import { runAsyncActorInformer } from '../kube/actorInformer.js';
 import { runInformer, type RunningInformer } from '../kube/informer.js';
-import { ACTOR_LABEL, ACTOR_PLURAL, API_GROUP, API_VERSION } from '../names.js';
+import { ACTOR_LABEL } from '../names.js';
 import type { Logger } from '../observability/logger.js';
 import type { Transport } from '../transports/types.js';
 import { KubeEventRecorder } from './events.js';
@@ -72,7 +73,6 @@ export class Controller {
 
   start(): void {
     const { kubeConfig, logger } = this.o;
-    const custom = kubeConfig.makeApiClient(CustomObjectsApi);
     const apps = kubeConfig.makeApiClient(AppsV1Api);
     const core = kubeConfig.makeApiClient(CoreV1Api);
     const enqueue = (o: KubernetesObject) => this.queue.add(keyOf(o));
@@ -81,14 +81,7 @@ export class Controller {
       if (actor) this.queue.add(keyOf(o, actor));
     };
     const selector = ACTOR_LABEL;
-    this.actorInformer = runInformer<KubernetesObject>({
-      kubeConfig,
-      name: 'asyncactors',
-      path: `/apis/${API_GROUP}/${API_VERSION}/${ACTOR_PLURAL}`,
-      list: async () => (await custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: ACTOR_PLURAL })) as KubernetesListObject<KubernetesObject>,
-      handlers: { onUpsert: enqueue, onDelete: enqueue },
-      logger,
-    });
+    this.actorInformer = runAsyncActorInformer(kubeConfig, { onUpsert: enqueue, onDelete: enqueue }, logger);
     this.informers.push(this.actorInformer);
     this.informers.push(
       runInformer({
