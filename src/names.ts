@@ -30,6 +30,18 @@ export const RUNTIME_SCRIPT_KEY = 'asya_runtime.py';
 export const RUNTIME_SCRIPT_PATH = '/opt/asya/asya_runtime.py';
 /** File the runtime creates next to its socket once it can take messages (probed by the injected probes). */
 export const RUNTIME_READY_FILE = 'runtime-ready';
+/**
+ * File name of the Unix socket: upstream's sidecar and runtime both use `$ASYA_SOCKET_DIR/asya-runtime.sock` and
+ * neither can be told another name, so only the directory of spec.socket.path is the user's choice.
+ */
+export const SOCKET_FILE_NAME = 'asya-runtime.sock';
+/** Interpreter of the runtime script when spec.workload.pythonExecutable is unset or empty (as upstream). */
+export const DEFAULT_PYTHON = 'python3';
+
+/** The command of asya-runtime: the interpreter running the runtime script from the ConfigMap. */
+export function runtimeCommandFor(pythonExecutable: string | undefined): string[] {
+  return [pythonExecutable || DEFAULT_PYTHON, RUNTIME_SCRIPT_PATH];
+}
 
 export const RESERVED_VOLUMES = [SOCKET_VOLUME, TMP_VOLUME, RUNTIME_VOLUME] as const;
 
@@ -37,6 +49,18 @@ export const RESERVED_VOLUMES = [SOCKET_VOLUME, TMP_VOLUME, RUNTIME_VOLUME] as c
 export function queueNameFor(actorName: string): string {
   return `asya-${actorName}`;
 }
+
+/**
+ * RabbitMQ routing key of an actor: the sidecar publishes to the exchange with the target queue's name minus
+ * `asya-`, i.e. the actor name. A queue bound with any other key (upstream's operator binds `asya-<name>`)
+ * receives nothing: the publish succeeds and the broker drops the message.
+ */
+export function routingKeyFor(actorName: string): string {
+  return actorName;
+}
+
+/** Topic exchange the sidecars publish to when the configuration names none (the sidecar's own default). */
+export const DEFAULT_RABBITMQ_EXCHANGE = 'asya';
 
 /** KEDA names the HPA it creates after the ScaledObject. */
 export function kedaHpaNameFor(actorName: string): string {
@@ -58,13 +82,18 @@ export const IRSA_ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
 export const HAPPY_END_ACTOR = 'happy-end';
 export const ERROR_END_ACTOR = 'error-end';
 export const END_ACTORS: readonly string[] = [HAPPY_END_ACTOR, ERROR_END_ACTOR];
+/**
+ * Queues of the end actors: every sidecar checks that its target queue exists before publishing and, when it
+ * does not, requeues the message at once, without end. So the reconciler keeps these on every enabled
+ * transport whether or not end actors are deployed, and never deletes them.
+ */
+export const END_QUEUES: readonly string[] = END_ACTORS.map(queueNameFor);
 
 /** Environment variables the injection owns; users may not set them on asya-runtime. */
 export const ENV = {
   logLevel: 'ASYA_LOG_LEVEL',
   socketDir: 'ASYA_SOCKET_DIR',
   socketPath: 'ASYA_SOCKET_PATH',
-  socketMaxSize: 'ASYA_SOCKET_MAX_SIZE',
   actorName: 'ASYA_ACTOR_NAME',
   namespace: 'ASYA_NAMESPACE',
   transport: 'ASYA_TRANSPORT',
@@ -79,15 +108,18 @@ export const ENV = {
   rabbitmqPort: 'ASYA_RABBITMQ_PORT',
   rabbitmqUsername: 'ASYA_RABBITMQ_USERNAME',
   rabbitmqPassword: 'ASYA_RABBITMQ_PASSWORD',
-  rabbitmqVhost: 'ASYA_RABBITMQ_VHOST',
+  rabbitmqUrl: 'ASYA_RABBITMQ_URL',
   rabbitmqExchange: 'ASYA_RABBITMQ_EXCHANGE',
   awsRegion: 'ASYA_AWS_REGION',
   sqsEndpoint: 'ASYA_SQS_ENDPOINT',
-  queueUrl: 'ASYA_QUEUE_URL',
 } as const;
 
-/** Env names injected into asya-runtime: setting them in the template would be silently overridden. */
-export const RESERVED_RUNTIME_ENV: readonly string[] = [ENV.socketDir, ENV.socketPath, ENV.enableValidation];
+/**
+ * Env names the injection sets on asya-runtime: setting them in the template would be silently overridden.
+ * ASYA_ENABLE_VALIDATION is not among them: it is injected on the end actors only, and upstream's own examples
+ * set it on ordinary actors.
+ */
+export const RESERVED_RUNTIME_ENV: readonly string[] = [ENV.socketDir, ENV.socketPath];
 
 // ---- reconciler ----
 

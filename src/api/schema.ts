@@ -1,6 +1,7 @@
 // The AsyncActor API, defined once. The CRD (src/api/crd.ts), admission validation and defaulting
 // (src/api/validate.ts) and the TypeScript types all derive from these schemas.
 import { Type, type Static, type TSchema, type SchemaOptions } from '@sinclair/typebox';
+import { DEFAULT_PYTHON, RUNTIME_SCRIPT_PATH, SOCKET_FILE_NAME } from '../names.js';
 
 // ---- schema helpers that keep the result a valid structural CRD schema ----
 
@@ -62,18 +63,25 @@ export const SidecarSpecSchema = Type.Object(
 export const SocketSpecSchema = Type.Object(
   {
     path: Type.Optional(Type.String({
-      default: '/var/run/asya/asya-runtime.sock',
+      default: `/var/run/asya/${SOCKET_FILE_NAME}`,
       pattern: '^/[^\\s]*[^/]$',
-      description: 'Absolute path of the Unix socket shared by sidecar and runtime. Its directory is an emptyDir mounted in both.',
+      description: `Absolute path of the Unix socket shared by sidecar and runtime; its directory is an emptyDir mounted in both. The file name must be ${SOCKET_FILE_NAME} (the sidecar and the runtime cannot use another): only the directory can be chosen, and not /, /tmp or /opt/asya.`,
     })),
-    maxSize: Type.Optional(Type.String({ default: '10485760', pattern: '^[1-9][0-9]*$', description: 'Largest message, in bytes, passed over the socket.' })),
+    maxSize: Type.Optional(Type.String({
+      pattern: '^[1-9][0-9]*$',
+      description: 'Not supported: neither the sidecar nor the runtime limits the size of a message, so new actors that set it are refused (actors stored with it keep it).',
+    })),
   },
   { default: {}, description: 'The Unix socket between the sidecar and the runtime.' },
 );
 
 export const TimeoutSpecSchema = Type.Object(
   {
-    processing: Type.Optional(Type.Integer({ default: 300, minimum: 0, description: 'Seconds the runtime may spend on one message before the sidecar gives up on it.' })),
+    processing: Type.Optional(Type.Integer({
+      default: 300,
+      minimum: 1,
+      description: 'Seconds the runtime may spend on one message before the sidecar gives up on it (at least 1: the sidecar has no "no timeout", and 0 would fail every message).',
+    })),
     gracefulShutdown: Type.Optional(Type.Integer({
       default: 30,
       minimum: 0,
@@ -128,10 +136,9 @@ export const WorkloadSpecSchema = Type.Object(
     type: Type.Optional(stringEnum(WORKLOAD_KINDS, { description: 'Deprecated spelling of kind, converted to kind at admission.' })),
     replicas: Type.Optional(Type.Integer({ default: 1, minimum: 0, description: 'Replicas when scaling is disabled; ignored when scaling.enabled is true.' })),
     pythonExecutable: Type.Optional(Type.String({
-      default: 'python3',
-      minLength: 1,
-      pattern: '^[^\\s]+$',
-      description: 'Python interpreter that runs the runtime script in asya-runtime: the command becomes [pythonExecutable, /opt/asya/asya_runtime.py].',
+      default: DEFAULT_PYTHON,
+      pattern: '^[^\\s]*$',
+      description: `Python interpreter that runs the runtime script in asya-runtime: the command becomes [pythonExecutable, ${RUNTIME_SCRIPT_PATH}]. Empty means ${DEFAULT_PYTHON}.`,
     })),
     template: PodTemplateSchema,
     volumeClaimTemplates: Type.Optional(
@@ -259,7 +266,7 @@ type WithDefaults<T, K extends keyof T> = Omit<T, K> & Required<Pick<T, K>>;
 
 /** A spec after defaulting (schema defaults applied): what the injection and the reconciler work with. */
 export interface DefaultedSpec extends Omit<AsyncActorSpec, 'socket' | 'timeout' | 'scaling' | 'workload'> {
-  socket: Required<NonNullable<AsyncActorSpec['socket']>>;
+  socket: WithDefaults<NonNullable<AsyncActorSpec['socket']>, 'path'>;
   timeout: Required<NonNullable<AsyncActorSpec['timeout']>>;
   scaling: WithDefaults<NonNullable<AsyncActorSpec['scaling']>, 'enabled' | 'minReplicas' | 'maxReplicas' | 'pollingInterval' | 'cooldownPeriod' | 'queueLength'>;
   workload: WithDefaults<AsyncActorSpec['workload'], 'kind' | 'replicas' | 'pythonExecutable'>;

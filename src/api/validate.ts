@@ -3,7 +3,7 @@
 // each with its field path.
 import { Type } from '@sinclair/typebox';
 import { SchemaChecker, type FieldError } from '../util/schemaChecker.js';
-import { AsyncActorSpecSchema, type AsyncActor, type DefaultedActor } from './schema.js';
+import { AsyncActorSpecSchema, TimeoutSpecSchema, type AsyncActor, type DefaultedActor } from './schema.js';
 import type { OperatorConfig } from '../config/schema.js';
 import { findTransport } from '../config/load.js';
 import {
@@ -12,7 +12,9 @@ import {
   RUNTIME_CONTAINER,
   RUNTIME_SCRIPT_PATH,
   SIDECAR_CONTAINER,
+  SOCKET_FILE_NAME,
   TMP_MOUNT_PATH,
+  runtimeCommandFor,
   queueNameFor,
   ACTOR_API_VERSION,
   ACTOR_KIND,
@@ -89,6 +91,8 @@ export function validateActor(input: AsyncActor, ctx: ValidationContext): Valida
   errors.push(...checkMetadata(actor));
   if (actor.spec && typeof actor.spec === 'object') {
     errors.push(...checkTemplate(actor));
+    errors.push(...checkSocket(actor, ctx.oldActor, warnings));
+    checkTimeouts(actor, warnings);
     errors.push(...checkScaling(actor));
     errors.push(...checkWorkload(actor));
     errors.push(...checkTransport(actor, ctx));
@@ -190,7 +194,7 @@ function checkTemplate(actor: DefaultedActor): FieldError[] {
     if (c.command !== undefined) {
       errors.push({
         path: `${base}.containers[${i}].command`,
-        message: `must not be set: the command of ${RUNTIME_CONTAINER} is [${actor.spec.workload.pythonExecutable ?? 'python3'}, ${RUNTIME_SCRIPT_PATH}] (set spec.workload.pythonExecutable to change the interpreter)`,
+        message: `must not be set: the command of ${RUNTIME_CONTAINER} is [${runtimeCommandFor(actor.spec.workload.pythonExecutable).join(', ')}] (set spec.workload.pythonExecutable to change the interpreter)`,
       });
     }
   }
@@ -208,6 +212,64 @@ function reservedMountPaths(actor: DefaultedActor): string[] {
   const socketPath = actor.spec.socket?.path ?? '';
   const socketDir = socketPath.slice(0, socketPath.lastIndexOf('/')) || '/';
   return [socketDir, TMP_MOUNT_PATH, RUNTIME_SCRIPT_PATH, '/opt/asya'];
+}
+
+/** Socket directories that would collide with another injected mount, or cannot be mounted at all. */
+const FORBIDDEN_SOCKET_DIRS = ['/', TMP_MOUNT_PATH, '/opt/asya'];
+
+/**
+ * What the sidecar and runtime can honour of spec.socket (REFERENCE "What the real sidecar and runtime need"):
+ * both use <dir>/asya-runtime.sock, so another file name would leave the probes waiting for a file that never
+ * appears; and nothing reads maxSize. maxSize is ratcheted: an update that keeps the stored value passes (the CRD
+ * used to default it), with a warning.
+ */
+function checkSocket(actor: DefaultedActor, old: AsyncActor | undefined, warnings: string[]): FieldError[] {
+  const socket = actor.spec.socket;
+  const errors: FieldError[] = [];
+  if (!socket || typeof socket !== 'object') return errors;
+  const path = socket.path;
+  if (typeof path === 'string' && path.startsWith('/')) {
+    const slash = path.lastIndexOf('/');
+    const dir = path.slice(0, slash) || '/';
+    if (path.slice(slash + 1) !== SOCKET_FILE_NAME) {
+      errors.push({
+        path: 'spec.socket.path',
+        message: `must end in /${SOCKET_FILE_NAME}: the sidecar and the runtime use that file name in the socket directory and cannot use another; use ${dir === '/' ? '' : dir}/${SOCKET_FILE_NAME}`,
+      });
+    }
+    if (FORBIDDEN_SOCKET_DIRS.includes(dir)) {
+      errors.push({ path: 'spec.socket.path', message: `must not be directly in ${dir}: the socket directory is a volume of its own (choose for example /var/run/asya/${SOCKET_FILE_NAME})` });
+    }
+  }
+  if (socket.maxSize !== undefined) {
+    if (old?.spec?.socket?.maxSize === socket.maxSize) {
+      warnings.push('spec.socket.maxSize has no effect: neither the sidecar nor the runtime limits the message size; remove it');
+    } else {
+      errors.push({ path: 'spec.socket.maxSize', message: 'is not supported: neither the sidecar nor the runtime limits the size of a message; remove it' });
+    }
+  }
+  return errors;
+}
+
+const DEFAULT_TIMEOUTS = {
+  processing: TimeoutSpecSchema.properties.processing.default as number,
+  gracefulShutdown: TimeoutSpecSchema.properties.gracefulShutdown.default as number,
+};
+
+/**
+ * A stopping pod gets gracefulShutdown seconds; a message may take processing seconds. Warned about when the
+ * user chose the values: the defaults (upstream's 300 s and 30 s) would otherwise warn on every actor, and the
+ * API server fills them in before we see the actor, so "left at the defaults" is all that can be told apart.
+ */
+function checkTimeouts(actor: DefaultedActor, warnings: string[]): void {
+  const t = actor.spec.timeout;
+  if (!t || typeof t.processing !== 'number' || typeof t.gracefulShutdown !== 'number') return;
+  const defaults = t.processing === DEFAULT_TIMEOUTS.processing && t.gracefulShutdown === DEFAULT_TIMEOUTS.gracefulShutdown;
+  if (t.gracefulShutdown < t.processing && !defaults) {
+    warnings.push(
+      `spec.timeout.gracefulShutdown (${t.gracefulShutdown}s) is shorter than spec.timeout.processing (${t.processing}s): a pod stopped by a scale-down is killed before a long message finishes, and that message is processed again elsewhere`,
+    );
+  }
 }
 
 function checkScaling(actor: DefaultedActor): FieldError[] {

@@ -3,6 +3,7 @@
 // operator's helm values in the seeds. Unknown keys are refused (see load.ts).
 import { Type, type Static, type TSchema, type SchemaOptions } from '@sinclair/typebox';
 import { PULL_POLICIES, ResourceRequirementsSchema } from '../api/schema.js';
+import { DEFAULT_RABBITMQ_EXCHANGE } from '../names.js';
 
 function stringEnum<T extends string>(values: readonly T[], options: SchemaOptions = {}): TSchema & { static: T } {
   return Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
@@ -32,15 +33,22 @@ export const RabbitmqConfigSchema = Type.Object({
   usernameSecretRef: Type.Optional(
     Type.Unsafe<Static<typeof SecretKeyRefSchema>>({
       ...SecretKeyRefSchema,
-      description: "KEDA needs username and password together: the username's Secret key (default: key username of passwordSecretRef's Secret).",
+      description:
+        "The username from a Secret instead of `username`, for the sidecars and KEDA. KEDA needs username and password together: without this it reads key username of passwordSecretRef's Secret.",
     }),
   ),
   passwordFile: Type.Optional(
     Type.String({ minLength: 1, description: 'Reconciler only: file with the broker password (a mounted Secret), read at each connect. Else env ASYA_RABBITMQ_PASSWORD, else guest.' }),
   ),
-  vhost: Type.String({ default: '/' }),
-  tls: Type.Boolean({ default: false }),
-  exchange: Type.Optional(Type.String({ minLength: 1, description: 'Topic exchange each actor queue is bound to (routing key = queue name).' })),
+  vhost: Type.String({ default: '/', description: 'Virtual host of the actor queues; the sidecars get it in ASYA_RABBITMQ_URL.' }),
+  tls: Type.Boolean({ default: false, description: 'amqps: TLS to the broker (port 5671 as a rule), for the reconciler, KEDA and the sidecars.' }),
+  exchange: Type.String({
+    default: DEFAULT_RABBITMQ_EXCHANGE,
+    minLength: 1,
+    maxLength: 255,
+    description:
+      'Topic exchange the sidecars publish results to. The reconciler declares it and binds each queue asya-<name> with routing key <name>, the key the sidecar publishes with.',
+  }),
   managementPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'HTTP management API port, for the PROCESSING count.' })),
   deadLetter: DeadLetterSchema,
 });

@@ -1,7 +1,7 @@
 // Pod injection, pure: pod + actor + configuration in, JSON Patch out. The admission webhook
 // (src/webhook/podHandler.ts) and the offline `asya-webhook inject` command both call injectPod.
 import type { DefaultedActor, EnvVar } from '../api/schema.js';
-import type { OperatorConfig, TransportConfig } from '../config/schema.js';
+import type { OperatorConfig, RabbitmqConfig, TransportConfig } from '../config/schema.js';
 import { findTransport } from '../config/load.js';
 import {
   ACTOR_LABEL,
@@ -17,10 +17,12 @@ import {
   RUNTIME_SCRIPT_PATH,
   RUNTIME_VOLUME,
   SIDECAR_CONTAINER,
+  SOCKET_FILE_NAME,
   SOCKET_VOLUME,
   TMP_MOUNT_PATH,
   TMP_VOLUME,
   queueNameFor,
+  runtimeCommandFor,
 } from '../names.js';
 import { PatchBuilder, pointer, type Operation } from './patchBuilder.js';
 import { DENY_REASONS, SKIP_REASONS, type DenyReason, type SkipReason } from './reasons.js';
@@ -113,9 +115,10 @@ export function injectPod(input: InjectionInput): InjectionResult {
   if (!transport.ok) return deny('transport_not_configured', `${transport.message} (AsyncActor ${namespace}/${actorName})`);
 
   const spec = actor.spec;
-  const socketPath = spec.socket.path;
-  const socketDir = socketDirOf(socketPath);
-  const command = [spec.workload.pythonExecutable, RUNTIME_SCRIPT_PATH];
+  const socketDir = socketDirOf(spec.socket.path);
+  // The file name is fixed by the sidecar and the runtime (validation refuses another one).
+  const socketPath = `${socketDir === '/' ? '' : socketDir}/${SOCKET_FILE_NAME}`;
+  const command = runtimeCommandFor(spec.workload.pythonExecutable);
   const runtime = containers[runtimeIdx]!;
   if (runtime.command !== undefined && !sameStrings(runtime.command, command)) {
     return deny('runtime_command_set', `remove command from container "${RUNTIME_CONTAINER}"; it becomes ${JSON.stringify(command)} (set spec.workload.pythonExecutable to change the interpreter)`);
@@ -137,6 +140,8 @@ export function injectPod(input: InjectionInput): InjectionResult {
   b.upsertNamed(`${rt}/env`, { name: ENV.socketPath, value: socketPath });
   if (END_ACTORS.includes(actorName)) b.upsertNamed(`${rt}/env`, { name: ENV.enableValidation, value: 'false' });
   b.ensureNamed(`${rt}/volumeMounts`, { name: SOCKET_VOLUME, mountPath: socketDir });
+  // A writable /tmp, as upstream mounts it: Python and many libraries need one under a read-only root.
+  b.ensureNamed(`${rt}/volumeMounts`, { name: TMP_VOLUME, mountPath: TMP_MOUNT_PATH });
   b.ensureNamed(`${rt}/volumeMounts`, { name: RUNTIME_VOLUME, mountPath: RUNTIME_SCRIPT_PATH, subPath: RUNTIME_SCRIPT_KEY, readOnly: true });
   for (const [field, probe] of Object.entries(runtimeProbes(socketPath, socketDir))) {
     if (runtime[field] === undefined) b.set(rt, field, probe);
@@ -196,44 +201,65 @@ function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The sidecar's environment: the injected variables, then spec.sidecar.env overriding by name. */
+/**
+ * The sidecar's environment, as upstream's sidecar reads it (internal/config/config.go): the injected variables,
+ * then spec.sidecar.env overriding by name. The sidecar derives its socket (`$ASYA_SOCKET_DIR/asya-runtime.sock`)
+ * and its queue (`asya-$ASYA_ACTOR_NAME`) itself.
+ */
 export function sidecarEnv(actorName: string, namespace: string, actor: DefaultedActor, transport: TransportConfig, config: OperatorConfig): EnvVar[] {
   const spec = actor.spec;
-  const queue = queueNameFor(actorName);
   const env: EnvVar[] = [
     { name: ENV.logLevel, value: config.sidecar.logLevel },
     { name: ENV.socketDir, value: socketDirOf(spec.socket.path) },
-    { name: ENV.socketPath, value: spec.socket.path },
-    { name: ENV.socketMaxSize, value: spec.socket.maxSize },
     { name: ENV.actorName, value: actorName },
     { name: ENV.namespace, value: namespace },
     { name: ENV.transport, value: transport.type },
-    { name: ENV.queueName, value: queue },
+    { name: ENV.queueName, value: queueNameFor(actorName) },
+    // A Go duration; validation keeps it at 1s or more (0s would fail every message).
     { name: ENV.runtimeTimeout, value: `${spec.timeout.processing}s` },
     ...(config.gatewayURL ? [{ name: ENV.gatewayUrl, value: config.gatewayURL }] : []),
     { name: ENV.happyEnd, value: HAPPY_END_ACTOR },
     { name: ENV.errorEnd, value: ERROR_END_ACTOR },
     ...(END_ACTORS.includes(actorName) ? [{ name: ENV.isEndActor, value: 'true' }] : []),
-    ...transportEnv(transport, queue),
+    ...transportEnv(transport),
   ];
   for (const user of spec.sidecar?.env ?? []) {
     const i = env.findIndex((e) => e.name === user.name);
     if (i >= 0) env[i] = user;
     else env.push(user);
   }
+  if (transport.type === 'rabbitmq' && !env.some((e) => e.name === ENV.rabbitmqUrl)) {
+    env.push({ name: ENV.rabbitmqUrl, value: rabbitmqUrl(transport.config, env) });
+  }
   return env;
 }
 
-function transportEnv(t: TransportConfig, queue: string): EnvVar[] {
+/**
+ * ASYA_RABBITMQ_URL, the only way to give the sidecar a vhost or TLS (from HOST/PORT/USERNAME/PASSWORD alone it
+ * dials amqp://.../ on vhost /). It refers to the variables before it with $(VAR), which the kubelet expands
+ * when it starts the container, so the password still comes from its Secret and never appears in the pod spec;
+ * hence it comes last, after the user's overrides. As in upstream's own URL, the password is not escaped:
+ * one with '/', '?', '#' or '%' cannot be used.
+ */
+function rabbitmqUrl(c: RabbitmqConfig, env: EnvVar[]): string {
+  const ref = (name: string, fallback: string) => (env.some((e) => e.name === name) ? `$(${name})` : fallback);
+  const vhost = c.vhost === '/' ? '' : encodeURIComponent(c.vhost);
+  return `${c.tls ? 'amqps' : 'amqp'}://${ref(ENV.rabbitmqUsername, c.username)}:${ref(ENV.rabbitmqPassword, 'guest')}@$(${ENV.rabbitmqHost}):$(${ENV.rabbitmqPort})/${vhost}`;
+}
+
+function secretEnv(name: string, ref: { name: string; key: string }): EnvVar {
+  return { name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } };
+}
+
+function transportEnv(t: TransportConfig): EnvVar[] {
   if (t.type === 'rabbitmq') {
     const c = t.config;
     return [
       { name: ENV.rabbitmqHost, value: c.host },
       { name: ENV.rabbitmqPort, value: String(c.port) },
-      { name: ENV.rabbitmqUsername, value: c.username },
-      ...(c.passwordSecretRef ? [{ name: ENV.rabbitmqPassword, valueFrom: { secretKeyRef: { name: c.passwordSecretRef.name, key: c.passwordSecretRef.key } } }] : []),
-      { name: ENV.rabbitmqVhost, value: c.vhost },
-      ...(c.exchange ? [{ name: ENV.rabbitmqExchange, value: c.exchange }] : []),
+      c.usernameSecretRef ? secretEnv(ENV.rabbitmqUsername, c.usernameSecretRef) : { name: ENV.rabbitmqUsername, value: c.username },
+      ...(c.passwordSecretRef ? [secretEnv(ENV.rabbitmqPassword, c.passwordSecretRef)] : []),
+      { name: ENV.rabbitmqExchange, value: c.exchange },
     ];
   }
   const c = t.config;
@@ -241,11 +267,10 @@ function transportEnv(t: TransportConfig, queue: string): EnvVar[] {
   return [
     { name: ENV.awsRegion, value: c.region },
     ...(c.endpoint ? [{ name: ENV.sqsEndpoint, value: c.endpoint }] : []),
-    { name: ENV.queueUrl, value: c.queueBaseURL ? `${c.queueBaseURL.replace(/\/+$/, '')}/${queue}` : '' },
     ...(creds
       ? [
-          { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: creds.name, key: creds.accessKeyIdKey } } },
-          { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: creds.name, key: creds.secretAccessKeyKey } } },
+          secretEnv('AWS_ACCESS_KEY_ID', { name: creds.name, key: creds.accessKeyIdKey }),
+          secretEnv('AWS_SECRET_ACCESS_KEY', { name: creds.name, key: creds.secretAccessKeyKey }),
         ]
       : []),
   ];

@@ -27,6 +27,10 @@ export interface ControllerOptions {
   onLostLeadership: () => void;
 }
 
+/** Retry of the end queues' declaration while a broker is down: exponential, capped. */
+const END_QUEUES_RETRY_MIN_MS = 1_000;
+const END_QUEUES_RETRY_MAX_MS = 60_000;
+
 const keyOf = (o: KubernetesObject, name?: string) => `${o.metadata?.namespace ?? 'default'}/${name ?? o.metadata?.name ?? ''}`;
 
 export class Controller {
@@ -37,6 +41,10 @@ export class Controller {
   private elector?: LeaderElector;
   private resyncTimer?: NodeJS.Timeout;
   private gaugeTimer?: NodeJS.Timeout;
+  private endQueuesTimer?: NodeJS.Timeout;
+  private endQueuesBusy = false;
+  private endQueuesRetryMs = END_QUEUES_RETRY_MIN_MS;
+  private stopped = false;
 
   constructor(private readonly o: ControllerOptions) {
     this.reconciler = new Reconciler({
@@ -65,6 +73,34 @@ export class Controller {
   /** Names of what is not ready yet (for /readyz). */
   notReady(): string[] {
     return this.informers.filter((i) => !i.synced).map((_, idx) => ['asyncactors', 'deployments', 'statefulsets', 'pods'][idx] ?? 'informer');
+  }
+
+  /**
+   * Declares the end queues now, and again with capped backoff until every transport has them. Run when this
+   * replica starts leading and at every resync (a queue deleted by hand comes back).
+   */
+  private ensureEndQueues(): void {
+    // One run at a time; a scheduled retry will run anyway.
+    if (this.stopped || this.endQueuesBusy || this.endQueuesTimer || !this.isLeader) return;
+    this.endQueuesBusy = true;
+    void this.reconciler.ensureEndQueues().then(
+      () => {
+        this.endQueuesBusy = false;
+        this.endQueuesRetryMs = END_QUEUES_RETRY_MIN_MS;
+      },
+      (err: unknown) => {
+        this.endQueuesBusy = false;
+        if (this.stopped) return;
+        const delay = this.endQueuesRetryMs;
+        this.endQueuesRetryMs = Math.min(delay * 2, END_QUEUES_RETRY_MAX_MS);
+        this.o.logger.warn('end queues not declared yet, retrying', { inMs: delay, error: (err as Error)?.message ?? String(err) });
+        this.endQueuesTimer = setTimeout(() => {
+          this.endQueuesTimer = undefined;
+          this.ensureEndQueues();
+        }, delay);
+        this.endQueuesTimer.unref();
+      },
+    );
   }
 
   get isLeader(): boolean {
@@ -118,6 +154,7 @@ export class Controller {
     this.resyncTimer = setInterval(() => {
       const actors = this.actorInformer?.list() ?? [];
       logger.info('periodic resync', { actors: actors.length });
+      this.ensureEndQueues();
       for (const a of actors) this.queue.addAfter(keyOf(a), Math.random() * Math.min(period / 10, 60_000));
     }, period);
     this.gaugeTimer = setInterval(() => {
@@ -141,6 +178,7 @@ export class Controller {
         onStartedLeading: () => {
           this.o.metrics.leader.set(1);
           this.queue.start();
+          this.ensureEndQueues();
         },
         onStoppedLeading: () => {
           this.o.metrics.leader.set(0);
@@ -152,10 +190,13 @@ export class Controller {
     } else {
       this.o.metrics.leader.set(1);
       this.queue.start();
+      this.ensureEndQueues();
     }
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.endQueuesTimer) clearTimeout(this.endQueuesTimer);
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
     this.queue.pause();

@@ -7,6 +7,8 @@ import { findTransport } from '../config/load.js';
 import type { OperatorConfig, TransportConfig } from '../config/schema.js';
 import { KINDS, KubeApiError, isConflict, isNotFound, type KubeClient, type KubeObject, type ResourceKind } from '../kube/client.js';
 import {
+  END_ACTORS,
+  END_QUEUES,
   FINALIZER,
   IMMUTABLE_HASH_ANNOTATION,
   INJECTION_STATUS_ANNOTATION,
@@ -122,7 +124,8 @@ export class Reconciler {
       actor = await client.update(KINDS.actor, { ...actor, metadata: { ...actor.metadata, finalizers: [...(actor.metadata.finalizers ?? []), FINALIZER] } });
     }
 
-    const validation = validateActor(actor, { config: this.deps.config });
+    // The stored actor is its own old version: rules that ratchet on update (socket.maxSize) pass what is stored.
+    const validation = validateActor(actor, { config: this.deps.config, oldActor: actor });
     const defaulted: DefaultedActor = { ...validation.actor, metadata: actor.metadata };
     const found = findTransport(this.deps.config, String(defaulted.spec?.transport ?? ''));
     if (!found.ok || validation.errors.length > 0) {
@@ -256,6 +259,28 @@ export class Reconciler {
       if (!isTransportError(err)) throw err;
       return { ready: false, reason: err.reason, message: err.message, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };
     }
+  }
+
+  // ---- end queues ----
+
+  /**
+   * Declares asya-happy-end and asya-error-end on every enabled transport, whatever actors exist: a sidecar whose
+   * target queue is missing requeues the message at once, forever (REFERENCE "What the real sidecar and runtime
+   * need"). Idempotent; throws the first broker error after trying every transport.
+   */
+  async ensureEndQueues(): Promise<void> {
+    let first: unknown;
+    for (const transport of this.deps.transports.values()) {
+      for (const actorName of END_ACTORS) {
+        try {
+          await transport.ensureQueue({ name: queueNameFor(actorName), actorName, actorNamespace: '' });
+        } catch (err) {
+          this.deps.logger.warn('cannot declare an end queue', { transport: transport.name, queue: queueNameFor(actorName), error: errMessage(err) });
+          first ??= err;
+        }
+      }
+    }
+    if (first !== undefined) throw first;
   }
 
   // ---- runtime script missing ----
@@ -523,7 +548,8 @@ export class Reconciler {
     const skip = actor.metadata.annotations?.[SKIP_QUEUE_DELETION_ANNOTATION] === 'true';
     const found = findTransport(config, String(actor.spec?.transport ?? ''));
     const transport = found.ok ? this.deps.transports.get(found.transport.name) : undefined;
-    if (config.reconciler.deleteQueues && !skip && transport) {
+    // The end queues are the transport's, not the end actor's: every sidecar needs them (ensureEndQueues).
+    if (config.reconciler.deleteQueues && !skip && transport && !END_QUEUES.includes(queueNameFor(name))) {
       try {
         await transport.deleteQueue({ name: queueNameFor(name), actorName: name, actorNamespace: ns });
         await this.event(actor, 'Normal', 'QueueDeleted', `deleted queue ${queueNameFor(name)} on ${transport.name}`);

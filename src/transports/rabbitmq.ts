@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import type { RabbitmqConfig } from '../config/schema.js';
-import { deadLetterQueueNameFor } from '../names.js';
+import { deadLetterQueueNameFor, routingKeyFor } from '../names.js';
 import type { Logger } from '../observability/logger.js';
 import { TransportError, type QueueInfo, type QueueSpec, type QueueStats, type Transport } from './types.js';
 
@@ -143,11 +143,15 @@ export class RabbitmqTransport implements Transport {
         }
         this.calls++;
         await ch.assertQueue(spec.name, { durable: true, arguments: this.queueArguments(spec) });
-        if (this.config.exchange) {
-          this.calls += 2;
-          await ch.assertExchange(this.config.exchange, 'topic', { durable: true });
-          await ch.bindQueue(spec.name, this.config.exchange, spec.name);
-        }
+        // The sidecars publish to the exchange with the actor name as routing key (names.ts routingKeyFor);
+        // they declare the exchange themselves the same way, so both declarations agree.
+        const exchange = this.config.exchange;
+        this.calls += 3;
+        await ch.assertExchange(exchange, 'topic', { durable: true });
+        await ch.bindQueue(spec.name, exchange, routingKeyFor(spec.actorName));
+        // A binding with the queue's own name (upstream's operator, and this one before 0.2) routes the
+        // messages meant for actor asya-<name> into this queue too: remove it (a no-op when absent).
+        if (routingKeyFor(spec.actorName) !== spec.name) await ch.unbindQueue(spec.name, exchange, spec.name);
       });
     } catch (err) {
       throw classifyAmqpError(err, where);

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { OPERATOR_CHART, ROOT, Rendered, run, template, type K8sObject } from './helm.support.js';
+import { ACTOR_CHART, OPERATOR_CHART, ROOT, Rendered, run, template, type K8sObject } from './helm.support.js';
 
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 const VALID = readdirSync(join(ROOT, 'examples/actors')).filter((f) => f.endsWith('.yaml')).sort().map((f) => `examples/actors/${f}`);
@@ -65,5 +65,25 @@ describe('invalid examples', () => {
     expect(expected.length).toBeGreaterThan(0);
     const name = (parse(text) as { metadata: { name: string } }).metadata.name;
     expect(lines.filter((l) => l.startsWith(`${file}: `)).sort()).toEqual(expected.map((e) => `${file}: ${name}: ${e}`).sort());
+  });
+});
+
+describe('end actors (examples/end-actors) through the actor chart', () => {
+  test.each(['happy-end', 'error-end'])('%s renders an AsyncActor of that name with upstream\'s handler, accepted by validate', async (role) => {
+    const values = parse(readFileSync(join(ROOT, `examples/end-actors/${role}.values.yaml`), 'utf8')) as Record<string, unknown>;
+    const actor = (await template(ACTOR_CHART, { values, release: 'whatever', namespace: 'flows', withTests: false })).find((o) => o.kind === 'AsyncActor')!;
+    // The name the sidecars route to, whatever the release is called.
+    expect(actor.metadata.name).toBe(role);
+    const container = (actor as any).spec.workload.template.spec.containers[0];
+    expect(container.env).toEqual(
+      expect.arrayContaining([
+        { name: 'ASYA_HANDLER', value: `handlers.end_handlers.${role.replace('-end', '')}_end_handler` },
+        { name: 'ASYA_HANDLER_MODE', value: 'envelope' },
+      ]),
+    );
+    const file = join(dir, `${role}.yaml`);
+    writeFileSync(file, JSON.stringify(actor));
+    const res = await validate([file]);
+    expect(res.stdout.trim()).toBe(`${file}: ${role}: valid`);
   });
 });

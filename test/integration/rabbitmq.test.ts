@@ -36,13 +36,14 @@ async function withRaw<T>(fn: (ch: amqp.Channel) => Promise<T>): Promise<T> {
 
 describe('RabbitmqTransport', () => {
   it('declares a durable queue with its dead-letter queue and the exchange binding', async () => {
-    const t = new RabbitmqTransport('rabbitmq', rabbitConfig({ exchange: 'asya', deadLetter: { enabled: true } }), logger, { password: () => 'guest' });
+    // The exchange is not configured: the default is the sidecar's own, asya.
+    const t = new RabbitmqTransport('rabbitmq', rabbitConfig({ deadLetter: { enabled: true } }), logger, { password: () => 'guest' });
     try {
       await t.ensureQueue(spec('echo'));
       await t.ensureQueue(spec('echo')); // idempotent
       await withRaw(async (ch) => {
-        // Routed through the exchange with the queue name as routing key.
-        ch.publish('asya', 'asya-echo', Buffer.from('hello'), { persistent: true });
+        // Routed through the exchange with the key the upstream sidecar publishes with: the actor name.
+        ch.publish('asya', 'echo', Buffer.from('hello'), { persistent: true });
         await new Promise((r) => setTimeout(r, 200));
         const msg = await ch.get('asya-echo');
         expect(msg && msg.content.toString()).toBe('hello');
@@ -56,6 +57,35 @@ describe('RabbitmqTransport', () => {
       // Durable with exactly these arguments: a declaration without them is refused (406).
       await expect(withRaw((ch) => ch.assertQueue('asya-echo', { durable: true }))).rejects.toMatchObject({ code: 406 });
       await expect(withRaw((ch) => ch.assertQueue('asya-echo', { durable: false, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'asya-echo-dlq' } }))).rejects.toMatchObject({ code: 406 });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('binds with the actor name, on a configured exchange, and removes the old binding keyed asya-<name>', async () => {
+    // A queue bound the way upstream's operator (and this one before) binds it: key = queue name. The sidecar
+    // never publishes with that key, so everything sent to the actor was dropped by the broker.
+    await withRaw(async (ch) => {
+      await ch.assertExchange('flows', 'topic', { durable: true });
+      await ch.assertQueue('asya-legacy', { durable: true });
+      await ch.bindQueue('asya-legacy', 'flows', 'asya-legacy');
+      // What the sidecar does: publish with the routing key "legacy".
+      ch.publish('flows', 'legacy', Buffer.from('lost'), { persistent: true });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await ch.get('asya-legacy')).toBe(false);
+    });
+    const t = new RabbitmqTransport('rabbitmq', rabbitConfig({ exchange: 'flows' }), logger, { password: () => 'guest' });
+    try {
+      await t.ensureQueue(spec('legacy'));
+      await withRaw(async (ch) => {
+        ch.publish('flows', 'legacy', Buffer.from('found'), { persistent: true });
+        // Meant for an actor named asya-legacy (queue asya-asya-legacy): no longer lands in asya-legacy.
+        ch.publish('flows', 'asya-legacy', Buffer.from('not mine'), { persistent: true });
+        await new Promise((r) => setTimeout(r, 200));
+        const msg = await ch.get('asya-legacy', { noAck: true });
+        expect(msg && msg.content.toString()).toBe('found');
+        expect(await ch.get('asya-legacy')).toBe(false);
+      });
     } finally {
       await t.close();
     }

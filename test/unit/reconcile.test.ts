@@ -386,3 +386,28 @@ describe('reconcile: deletion', () => {
     expect(events().some((e) => e.reason === 'QueueDeletionAbandoned')).toBe(true);
   });
 });
+
+describe('end queues', () => {
+  it('declares asya-happy-end and asya-error-end on every transport, and tries every transport when one is down', async () => {
+    const r = reconciler();
+    await r.ensureEndQueues();
+    for (const t of [rabbit, sqs]) expect([...t.queues.keys()].sort()).toEqual(['asya-error-end', 'asya-happy-end']);
+    // A broker down does not keep the others from getting theirs; the first error is reported.
+    rabbit.down = new TransportError('BrokerUnreachable', 'connect ECONNREFUSED');
+    sqs.queues.clear();
+    await expect(r.ensureEndQueues()).rejects.toMatchObject({ reason: 'BrokerUnreachable' });
+    expect([...sqs.queues.keys()].sort()).toEqual(['asya-error-end', 'asya-happy-end']);
+  });
+
+  it('deleting the end actors leaves their queues: every sidecar routes to them', async () => {
+    const r = reconciler();
+    for (const name of ['happy-end', 'error-end', 'ordinary']) {
+      await createActor(client, makeActor(name));
+      await r.reconcile('default', name);
+      await client.delete(KINDS.actor, 'default', name);
+      await r.reconcile('default', name);
+      expect(client.peek(KINDS.actor, 'default', name)).toBeUndefined();
+    }
+    expect([...rabbit.queues.keys()].sort()).toEqual(['asya-error-end', 'asya-happy-end']);
+  });
+});

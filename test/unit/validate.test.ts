@@ -35,7 +35,8 @@ describe('defaults (seed values)', () => {
     expect(errors).toEqual([]);
     expect(d.spec.scaling).toEqual({ enabled: false, minReplicas: 0, maxReplicas: 50, pollingInterval: 10, cooldownPeriod: 60, queueLength: 5 });
     expect(d.spec.timeout).toEqual({ processing: 300, gracefulShutdown: 30 });
-    expect(d.spec.socket).toEqual({ path: '/var/run/asya/asya-runtime.sock', maxSize: '10485760' });
+    // No maxSize: nothing reads it (REFERENCE "What the real sidecar and runtime need").
+    expect(d.spec.socket).toEqual({ path: '/var/run/asya/asya-runtime.sock' });
     expect(d.spec.workload).toMatchObject({ kind: 'Deployment', replicas: 1, pythonExecutable: 'python3' });
     expect(d.spec.sidecar).toBeUndefined();
   });
@@ -85,7 +86,26 @@ describe('rules of REFERENCE §1, each with its field path', () => {
     ['queueLength 0', actor({ scaling: { enabled: true, queueLength: 0 } }), 'spec.scaling.queueLength: must be >= 1'],
     ['metricType', actor({ scaling: { advanced: { metricType: 'Average', formula: 'x', target: '1' } } }), 'spec.scaling.advanced.metricType: must be one of "AverageValue", "Value", "Utilization"'],
     ['pull policy', actor({ sidecar: { imagePullPolicy: 'Sometimes' } }), 'spec.sidecar.imagePullPolicy: must be one of "Always", "IfNotPresent", "Never"'],
-    ['negative timeout', actor({ timeout: { processing: -5 } }), 'spec.timeout.processing: must be >= 0'],
+    ['negative timeout', actor({ timeout: { processing: -5 } }), 'spec.timeout.processing: must be >= 1'],
+    // The sidecar parses ASYA_RUNTIME_TIMEOUT=0s as a zero deadline and fails every message.
+    ['zero processing timeout', actor({ timeout: { processing: 0 } }), 'spec.timeout.processing: must be >= 1'],
+    ['negative grace period', actor({ timeout: { gracefulShutdown: -1 } }), 'spec.timeout.gracefulShutdown: must be >= 0'],
+    [
+      'socket file name',
+      actor({ socket: { path: '/tmp/sockets/app.sock' } }),
+      'spec.socket.path: must end in /asya-runtime.sock: the sidecar and the runtime use that file name in the socket directory and cannot use another; use /tmp/sockets/asya-runtime.sock',
+    ],
+    [
+      'socket directly in /tmp',
+      actor({ socket: { path: '/tmp/asya-runtime.sock' } }),
+      'spec.socket.path: must not be directly in /tmp: the socket directory is a volume of its own (choose for example /var/run/asya/asya-runtime.sock)',
+    ],
+    [
+      'socket in /',
+      actor({ socket: { path: '/asya-runtime.sock' } }),
+      'spec.socket.path: must not be directly in /: the socket directory is a volume of its own (choose for example /var/run/asya/asya-runtime.sock)',
+    ],
+    ['socket maxSize', actor({ socket: { maxSize: '1048576' } }), 'spec.socket.maxSize: is not supported: neither the sidecar nor the runtime limits the size of a message; remove it'],
     [
       'reserved volume',
       actor({ workload: { template: { spec: { volumes: [{ name: 'tmp', emptyDir: {} }], containers: [{ name: 'asya-runtime', image: 'a' }] } } } }),
@@ -128,6 +148,45 @@ describe('rules of REFERENCE §1, each with its field path', () => {
   });
   test('the valid base actor has no error (so each case above fails for its own reason)', () => {
     expect(messages(actor())).toEqual([]);
+  });
+});
+
+describe('what upstream accepts and the real sidecar and runtime can run', () => {
+  test("ASYA_ENABLE_VALIDATION may be set on an ordinary actor's runtime (upstream's fully-configured example does)", () => {
+    const a = actor({ workload: { template: { spec: { containers: [{ name: 'asya-runtime', image: 'a', env: [{ name: 'ASYA_ENABLE_VALIDATION', value: 'false' }] }] } } } });
+    expect(messages(a)).toEqual([]);
+  });
+  test('an empty pythonExecutable means python3, as upstream', () => {
+    const a = actor({ workload: { pythonExecutable: '', template: { spec: { containers: [{ name: 'asya-runtime', image: 'a', command: ['x'] }] } } } });
+    expect(messages(a)).toEqual([
+      'spec.workload.template.spec.containers[0].command: must not be set: the command of asya-runtime is [python3, /opt/asya/asya_runtime.py] (set spec.workload.pythonExecutable to change the interpreter)',
+    ]);
+    expect(messages(actor({ workload: { pythonExecutable: 'my python', template: { spec: { containers: [{ name: 'asya-runtime', image: 'a' }] } } } }))).toEqual([
+      'spec.workload.pythonExecutable: must match ^[^\\s]*$',
+    ]);
+  });
+  test('the socket may live in any directory of its own', () => {
+    expect(messages(actor({ socket: { path: '/run/asya-sockets/asya-runtime.sock' } }))).toEqual([]);
+    expect(messages(actor({ socket: { path: '/tmp/sockets/asya-runtime.sock' } }))).toEqual([]);
+  });
+  test('socket.maxSize, once defaulted by the CRD, passes an update that keeps it, with a warning', () => {
+    const stored = actor({ socket: { path: '/var/run/asya/asya-runtime.sock', maxSize: '10485760' } });
+    const r = validateActor(actor({ socket: { path: '/var/run/asya/asya-runtime.sock', maxSize: '10485760' }, scaling: { maxReplicas: 3 } }), { config, oldActor: stored });
+    expect(r.errors).toEqual([]);
+    expect(r.warnings).toContain('spec.socket.maxSize has no effect: neither the sidecar nor the runtime limits the message size; remove it');
+    // Changing it is setting it.
+    expect(messages(actor({ socket: { maxSize: '20' } }), { oldActor: stored })).toContain(
+      'spec.socket.maxSize: is not supported: neither the sidecar nor the runtime limits the size of a message; remove it',
+    );
+  });
+  test('a grace period shorter than the processing timeout is a warning, not an error; the defaults are not warned about', () => {
+    const r = validateActor(actor({ timeout: { processing: 600, gracefulShutdown: 60 } }), { config });
+    expect(r.errors).toEqual([]);
+    expect(r.warnings).toEqual([
+      'spec.timeout.gracefulShutdown (60s) is shorter than spec.timeout.processing (600s): a pod stopped by a scale-down is killed before a long message finishes, and that message is processed again elsewhere',
+    ]);
+    expect(validateActor(actor({ timeout: { processing: 60, gracefulShutdown: 60 } }), { config }).warnings).toEqual([]);
+    expect(validateActor(actor(), { config }).warnings).toEqual([]);
   });
 });
 
