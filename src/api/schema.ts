@@ -17,6 +17,14 @@ const Quantity = Type.Unsafe<string | number>({
   description: 'A Kubernetes quantity, for example 500m, 256Mi or 2.',
 });
 
+/** Largest value of an int32, the type Kubernetes and KEDA store replica counts and intervals in. */
+export const INT32_MAX = 2_147_483_647;
+
+/** An integer Kubernetes or KEDA keeps as an int32: a larger one would be refused later, by them. */
+function int32(options: SchemaOptions & { minimum?: number } = {}) {
+  return Type.Integer({ maximum: INT32_MAX, ...options });
+}
+
 /** A map from string keys to `value` (CRDs take additionalProperties, not patternProperties). */
 export function mapOf<T extends TSchema>(value: T, options: SchemaOptions = {}): TSchema & { static: Record<string, Static<T>> } {
   return Type.Unsafe<Record<string, Static<T>>>({ type: 'object', additionalProperties: value, ...options });
@@ -77,12 +85,12 @@ export const SocketSpecSchema = Type.Object(
 
 export const TimeoutSpecSchema = Type.Object(
   {
-    processing: Type.Optional(Type.Integer({
+    processing: Type.Optional(int32({
       default: 300,
       minimum: 1,
       description: 'Seconds the runtime may spend on one message before the sidecar gives up on it (at least 1: the sidecar has no "no timeout", and 0 would fail every message).',
     })),
-    gracefulShutdown: Type.Optional(Type.Integer({
+    gracefulShutdown: Type.Optional(int32({
       default: 30,
       minimum: 0,
       description: "Seconds a pod gets to finish in-flight messages when it stops; becomes the pod's terminationGracePeriodSeconds.",
@@ -112,11 +120,11 @@ export const AdvancedScalingSchema = Type.Object(
 export const ScalingSpecSchema = Type.Object(
   {
     enabled: Type.Optional(Type.Boolean({ default: false, description: 'Scale the workload with KEDA on queue depth. When false, workload.replicas is used.' })),
-    minReplicas: Type.Optional(Type.Integer({ default: 0, minimum: 0, description: 'Fewest replicas; 0 lets the actor scale to zero (Napping) when its queue is empty.' })),
-    maxReplicas: Type.Optional(Type.Integer({ default: 50, minimum: 1, description: 'Most replicas KEDA may scale to.' })),
-    pollingInterval: Type.Optional(Type.Integer({ default: 10, minimum: 1, description: 'Seconds between two checks of the queue by KEDA.' })),
-    cooldownPeriod: Type.Optional(Type.Integer({ default: 60, minimum: 0, description: 'Seconds to wait after the last message before scaling to minReplicas when that is 0.' })),
-    queueLength: Type.Optional(Type.Integer({ default: 5, minimum: 1, description: 'Target messages per replica: replicas = ceil(queued / queueLength).' })),
+    minReplicas: Type.Optional(int32({ default: 0, minimum: 0, description: 'Fewest replicas; 0 lets the actor scale to zero (Napping) when its queue is empty.' })),
+    maxReplicas: Type.Optional(int32({ default: 50, minimum: 1, description: 'Most replicas KEDA may scale to.' })),
+    pollingInterval: Type.Optional(int32({ default: 10, minimum: 1, description: 'Seconds between two checks of the queue by KEDA.' })),
+    cooldownPeriod: Type.Optional(int32({ default: 60, minimum: 0, description: 'Seconds to wait after the last message before scaling to minReplicas when that is 0.' })),
+    queueLength: Type.Optional(int32({ default: 5, minimum: 1, description: 'Target messages per replica: replicas = ceil(queued / queueLength).' })),
     advanced: Type.Optional(AdvancedScalingSchema),
   },
   { default: {}, description: 'Autoscaling of the workload by KEDA on the depth of the actor queue.' },
@@ -134,7 +142,7 @@ export const WorkloadSpecSchema = Type.Object(
   {
     kind: Type.Optional(stringEnum(WORKLOAD_KINDS, { default: 'Deployment', description: 'Deployment (stateless, the default) or StatefulSet (persistent volumes per replica).' })),
     type: Type.Optional(stringEnum(WORKLOAD_KINDS, { description: 'Deprecated spelling of kind, converted to kind at admission.' })),
-    replicas: Type.Optional(Type.Integer({ default: 1, minimum: 0, description: 'Replicas when scaling is disabled; ignored when scaling.enabled is true.' })),
+    replicas: Type.Optional(int32({ default: 1, minimum: 0, description: 'Replicas when scaling is disabled; ignored when scaling.enabled is true.' })),
     pythonExecutable: Type.Optional(Type.String({
       default: DEFAULT_PYTHON,
       pattern: '^[^\\s]*$',

@@ -2,6 +2,7 @@
 // what a schema cannot say (REFERENCE §1 "Validation rules" plus ours). Every violation is reported at once,
 // each with its field path.
 import { Type } from '@sinclair/typebox';
+import { parseQuantity } from '../util/quantity.js';
 import { SchemaChecker, type FieldError } from '../util/schemaChecker.js';
 import { AsyncActorSpecSchema, TimeoutSpecSchema, type AsyncActor, type DefaultedActor } from './schema.js';
 import type { OperatorConfig } from '../config/schema.js';
@@ -94,6 +95,7 @@ export function validateActor(input: AsyncActor, ctx: ValidationContext): Valida
     errors.push(...checkSocket(actor, ctx.oldActor, warnings));
     checkTimeouts(actor, warnings);
     errors.push(...checkScaling(actor));
+    errors.push(...checkSidecar(actor));
     errors.push(...checkWorkload(actor));
     errors.push(...checkTransport(actor, ctx));
     errors.push(...checkUpdate(actor, ctx.oldActor));
@@ -292,6 +294,31 @@ function checkWorkload(actor: DefaultedActor): FieldError[] {
   if (!w || typeof w !== 'object') return errors;
   if (w.volumeClaimTemplates !== undefined && w.kind !== 'StatefulSet') {
     errors.push({ path: 'spec.workload.volumeClaimTemplates', message: `is only allowed with kind StatefulSet (kind is ${String(w.kind)})` });
+  }
+  const name = actor.metadata?.name;
+  // The StatefulSet controller labels each pod controller-revision-hash=<name>-<10-character hash>, and a
+  // label value is at most 63 characters: with a longer name it can never create a pod.
+  if (w.kind === 'StatefulSet' && typeof name === 'string' && name.length > MAX_STATEFULSET_NAME) {
+    errors.push({ path: 'metadata.name', message: `must be at most ${MAX_STATEFULSET_NAME} characters with kind StatefulSet (its pods get the label controller-revision-hash=<name>-<hash>, at most 63)` });
+  }
+  return errors;
+}
+
+const MAX_STATEFULSET_NAME = 52;
+
+/** Sidecar resources the API server would refuse in every pod (a limit below its request). */
+function checkSidecar(actor: DefaultedActor): FieldError[] {
+  const r = actor.spec.sidecar?.resources;
+  const errors: FieldError[] = [];
+  if (!r || typeof r !== 'object' || !r.limits || !r.requests) return errors;
+  for (const [resource, limit] of Object.entries(r.limits)) {
+    const request = r.requests[resource];
+    if (request === undefined) continue;
+    const l = parseQuantity(limit);
+    const q = parseQuantity(request);
+    if (l !== undefined && q !== undefined && q > l) {
+      errors.push({ path: `spec.sidecar.resources.requests.${resource}`, message: `must be less than or equal to the ${resource} limit (${String(limit)}): the API server refuses such a pod` });
+    }
   }
   return errors;
 }

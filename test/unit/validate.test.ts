@@ -190,6 +190,33 @@ describe('what upstream accepts and the real sidecar and runtime can run', () =>
   });
 });
 
+describe('what Kubernetes or KEDA would refuse later is refused at admission', () => {
+  test.each([
+    ['spec.workload.replicas', { workload: { replicas: 2 ** 31, template: { spec: { containers: [{ name: 'asya-runtime', image: 'a' }] } } } }],
+    ['spec.scaling.maxReplicas', { scaling: { maxReplicas: 2 ** 31 } }],
+    ['spec.scaling.pollingInterval', { scaling: { pollingInterval: 2 ** 31 } }],
+    ['spec.scaling.cooldownPeriod', { scaling: { cooldownPeriod: 2 ** 31 } }],
+    ['spec.timeout.gracefulShutdown', { timeout: { gracefulShutdown: 2 ** 31 } }],
+  ])('%s above int32 (what the API server and KEDA store)', (path, spec) => {
+    expect(messages(actor(spec))).toContain(`${path}: must be <= 2147483647`);
+  });
+  test('int32 itself is accepted', () => {
+    expect(messages(actor({ scaling: { maxReplicas: 2 ** 31 - 1, cooldownPeriod: 2 ** 31 - 1 } }))).toEqual([]);
+  });
+  test('a StatefulSet actor name over 52 characters (controller-revision-hash would overflow)', () => {
+    const sts = (name: string) => actor({ workload: { kind: 'StatefulSet', template: { spec: { containers: [{ name: 'asya-runtime', image: 'a' }] } } } }, { name });
+    expect(messages(sts('s'.repeat(53)))).toContain(
+      'metadata.name: must be at most 52 characters with kind StatefulSet (its pods get the label controller-revision-hash=<name>-<hash>, at most 63)',
+    );
+    expect(messages(sts('s'.repeat(52)))).toEqual([]);
+  });
+  test('sidecar requests above its limits', () => {
+    expect(messages(actor({ sidecar: { resources: { limits: { cpu: '100m', memory: '1Gi' }, requests: { cpu: '0.2', memory: '1024Mi' } } } }))).toEqual([
+      'spec.sidecar.resources.requests.cpu: must be less than or equal to the cpu limit (100m): the API server refuses such a pod',
+    ]);
+  });
+});
+
 describe('queue names', () => {
   test('SQS queue names are at most 80 of [A-Za-z0-9_-]', () => {
     expect(messages(actor({ transport: 'sqs' }, { name: 'a'.repeat(50) }))).toEqual([]);

@@ -28,6 +28,8 @@ export interface WebhookProcess {
   logFile: string;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Replaces its configuration file (read at start). */
+  setConfig(configYaml: string): void;
   readonly running: boolean;
 }
 
@@ -87,6 +89,9 @@ export async function webhookProcess(opts: { chartArgs: string[]; configYaml: st
         if (c.exitCode !== null) throw new Error(`webhook exited (${c.exitCode}):\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
         return ready();
       }, 30_000);
+    },
+    setConfig(configYaml: string) {
+      writeFileSync(join(dir, 'config.yaml'), configYaml);
     },
     async stop() {
       const c = child;
