@@ -1,7 +1,7 @@
 import { expect, test } from '@jest/globals';
 import { parseQuantity } from '../../src/util/quantity.js';
 
-test.each<[string | number, number]>([
+const values: Array<[string | number, number]> = [
   ['500m', 0.5],
   ['2', 2],
   [2, 2],
@@ -11,10 +11,11 @@ test.each<[string | number, number]>([
   ['1e3', 1000],
   ['.5', 0.5],
   ['100n', 1e-7],
-])('%s is %d', (q, v) => {
+];
+test.each(values)('%s is %d', (q, v) => {
   expect(parseQuantity(q)).toBeCloseTo(v, 12);
 });
 
-test.each<[string | number, number]>(['lots', '1Gb', '', 'm'])('%s is not a quantity', (q) => {
+test.each(['lots', '1Gb', '', 'm'])('%s is not a quantity', (q) => {
   expect(parseQuantity(q)).toBeUndefined();
 });
