@@ -3,7 +3,9 @@
 // each with its field path.
 import { Type } from '@sinclair/typebox';
 import { parseQuantity } from '../util/quantity.js';
-import { SchemaChecker, type FieldError } from '../util/schemaChecker.js';
+import type { ErrorObject } from 'ajv';
+import { PodSpec } from 'kubernetes-models/v1/PodSpec';
+import { SchemaChecker, fieldErrors, type FieldError } from '../util/schemaChecker.js';
 import { AsyncActorSpecSchema, TimeoutSpecSchema, type AsyncActor, type DefaultedActor } from './schema.js';
 import type { OperatorConfig } from '../config/schema.js';
 import { findTransport } from '../config/load.js';
@@ -139,11 +141,28 @@ function asArray(v: unknown): unknown[] | undefined {
   return Array.isArray(v) ? v : undefined;
 }
 
+/**
+ * The pod template against the real PodSpec schema (kubernetes-models, generated from Kubernetes' OpenAPI):
+ * `template.spec` is free-form in the CRD, so an `env` given as an object would otherwise be stored and then
+ * fail in every write of the workload.
+ */
+function checkPodSpecShape(podSpec: Record<string, unknown>, base: string): FieldError[] {
+  try {
+    new PodSpec(podSpec as unknown as ConstructorParameters<typeof PodSpec>[0]).validate();
+    return [];
+  } catch (err) {
+    const errors = (err as { errors?: ErrorObject[] }).errors;
+    if (!Array.isArray(errors)) return [{ path: base, message: `is not a valid pod spec: ${(err as Error).message}` }];
+    return fieldErrors(errors, base);
+  }
+}
+
 function checkTemplate(actor: DefaultedActor): FieldError[] {
   const errors: FieldError[] = [];
   const base = 'spec.workload.template.spec';
   const podSpec = actor.spec.workload?.template?.spec as Record<string, unknown> | undefined;
   if (!podSpec || typeof podSpec !== 'object') return errors;
+  errors.push(...checkPodSpecShape(podSpec, base));
 
   const containers = asArray(podSpec.containers);
   if (!containers || containers.length === 0) {

@@ -99,6 +99,15 @@ function dedupe(errors: FieldError[]): FieldError[] {
   });
 }
 
+/** Ajv errors (of any schema, e.g. kubernetes-models') as field errors under `basePath`. */
+export function fieldErrors(errors: readonly ErrorObject[], basePath = ''): FieldError[] {
+  const out = errors
+    .filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf')
+    .map(describe)
+    .map((e) => ({ ...e, path: basePath ? (e.path ? `${basePath}.${e.path}`.replace(/\.\[/g, '[') : basePath) : e.path }));
+  return collapseIntOrString(dedupe(out));
+}
+
 export class SchemaChecker<T> {
   private readonly validateFn: ValidateFunction;
 
@@ -109,11 +118,7 @@ export class SchemaChecker<T> {
   /** Checks `value` in place: defaults are written into it. */
   check(value: unknown, basePath = ''): { ok: true; value: T } | { ok: false; errors: FieldError[] } {
     if (this.validateFn(value)) return { ok: true, value: value as T };
-    const errors = (this.validateFn.errors ?? [])
-      .filter((e) => e.keyword !== 'anyOf')
-      .map(describe)
-      .map((e) => ({ ...e, path: basePath ? (e.path ? `${basePath}.${e.path}`.replace(/\.\[/g, '[') : basePath) : e.path }));
-    return { ok: false, errors: collapseIntOrString(dedupe(errors)) };
+    return { ok: false, errors: fieldErrors(this.validateFn.errors ?? [], basePath) };
   }
 }
 

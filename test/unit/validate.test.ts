@@ -200,6 +200,14 @@ describe('what Kubernetes or KEDA would refuse later is refused at admission', (
   ])('%s above int32 (what the API server and KEDA store)', (path, spec) => {
     expect(messages(actor(spec))).toContain(`${path}: must be <= 2147483647`);
   });
+  test('the pod template against the real PodSpec schema: env as an object, a number as a value', () => {
+    const withEnv = (env: unknown) => actor({ workload: { template: { spec: { containers: [{ name: 'asya-runtime', image: 'a', env }] } } } });
+    expect(messages(withEnv({ ASYA_HANDLER: 'x.y' }))).toEqual(['spec.workload.template.spec.containers[0].env: must be of type array']);
+    expect(messages(withEnv([{ name: 'N', value: 3 }]))).toEqual(['spec.workload.template.spec.containers[0].env[0].value: must be of type string']);
+    expect(messages(withEnv([{ name: 'N', value: '3' }]))).toEqual([]);
+    const withPort = actor({ workload: { template: { spec: { containers: [{ name: 'asya-runtime', image: 'a', ports: [{ containerPort: 'http' }] }] } } } });
+    expect(messages(withPort)).toEqual(['spec.workload.template.spec.containers[0].ports[0].containerPort: must be of type integer']);
+  });
   test('int32 itself is accepted', () => {
     expect(messages(actor({ scaling: { maxReplicas: 2 ** 31 - 1, cooldownPeriod: 2 ** 31 - 1 } }))).toEqual([]);
   });
