@@ -359,11 +359,20 @@ export interface TransportProbe {
   error?: string;
   /** Why a weaker probe was used (e.g. the Secret was not readable). */
   note?: string;
+  /** End queues (asya-happy-end, asya-error-end) found missing; undefined when they could not be looked for. */
+  missingEndQueues?: string[];
 }
 
 export function checkTransport(name: string, type: string, address: string, probe: TransportProbe): CheckResult {
   const title = `transport ${name} (${type} at ${address})`;
-  if (probe.ok) return ok(title, `reachable: ${probe.how}${probe.note ? ` (${probe.note})` : ''}`);
+  if (probe.ok && probe.missingEndQueues?.length) {
+    return fail(
+      title,
+      `reachable, but the end queue${probe.missingEndQueues.length > 1 ? 's' : ''} ${probe.missingEndQueues.join(', ')} ${probe.missingEndQueues.length > 1 ? 'are' : 'is'} missing: every sidecar requeues a result meant for ${probe.missingEndQueues.length > 1 ? 'them' : 'it'}, without end`,
+      'the reconciler declares them when it starts leading and at every resync: check that it runs and holds the leader Lease (its log says why it could not)',
+    );
+  }
+  if (probe.ok) return ok(title, `reachable: ${probe.how}${probe.missingEndQueues ? ', end queues present' : ''}${probe.note ? ` (${probe.note})` : ''}`);
   return fail(
     title,
     `unreachable: ${probe.how} failed: ${oneLine(probe.error ?? 'unknown error')}`,

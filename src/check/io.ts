@@ -1,11 +1,12 @@
 // CheckIO on a real cluster and network: REST calls with the kubeconfig's credentials, TLS handshakes with the
 // webhook, an AMQP login, an SQS call. Every call has a timeout so `check` never hangs on a dead endpoint.
 import { KubeConfig } from '@kubernetes/client-node';
-import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import amqp from 'amqplib';
 import http from 'node:http';
 import https from 'node:https';
 import type { RabbitmqConfig, SqsConfig } from '../config/schema.js';
+import { END_QUEUES } from '../names.js';
 import type { DryRunOutcome, LeaseLike, TlsProbe, TransportProbe, WebhookConfigLike, WebhookTarget } from './checks.js';
 import { tcpProbe, tlsProbe, verifyCertificatePem } from './probes.js';
 import type { CheckIO } from './run.js';
@@ -155,8 +156,23 @@ export class ClusterCheckIO implements CheckIO {
         'AMQP connect',
       );
       conn.on('error', () => undefined);
-      await conn.close().catch(() => undefined);
-      return { ok: true, how };
+      try {
+        const missingEndQueues: string[] = [];
+        for (const queue of END_QUEUES) {
+          // A 404 closes the channel it happened on: one channel per queue.
+          const ch = await conn.createChannel();
+          ch.on('error', () => undefined);
+          const found = await ch.checkQueue(queue).then(
+            () => true,
+            (err: { code?: number }) => (err?.code === 404 ? false : Promise.reject(err)),
+          );
+          if (!found) missingEndQueues.push(queue);
+          else await ch.close().catch(() => undefined);
+        }
+        return { ok: true, how, missingEndQueues };
+      } finally {
+        await conn.close().catch(() => undefined);
+      }
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       return { ok: false, how, error: `${typeof e.code === 'string' ? `${e.code} ` : ''}${e.message}` };
@@ -167,7 +183,15 @@ export class ClusterCheckIO implements CheckIO {
     const client = new SQSClient({ region: c.region, ...(c.endpoint ? { endpoint: c.endpoint } : {}), maxAttempts: 1 });
     try {
       await withTimeout(client.send(new ListQueuesCommand({ MaxResults: 1 })), TIMEOUT_MS, 'SQS ListQueues');
-      return { ok: true, how: 'SQS ListQueues' };
+      const missingEndQueues: string[] = [];
+      for (const queue of END_QUEUES) {
+        const found = await withTimeout(client.send(new GetQueueUrlCommand({ QueueName: queue })), TIMEOUT_MS, 'SQS GetQueueUrl').then(
+          () => true,
+          (err: Error) => (err.name === 'QueueDoesNotExist' || err.name === 'AWS.SimpleQueueService.NonExistentQueue' ? false : Promise.reject(err)),
+        );
+        if (!found) missingEndQueues.push(queue);
+      }
+      return { ok: true, how: 'SQS ListQueues', missingEndQueues };
     } catch (err) {
       const e = err as Error;
       // No AWS credentials where check runs (the reconciler has its own, e.g. IRSA): the endpoint answering

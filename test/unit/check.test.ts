@@ -207,6 +207,14 @@ test('transports: ok with how; fail with the error and a fix naming the transpor
   expect(f.fix).toContain('transports.rabbitmq.config');
 });
 
+test('transports: a missing end queue fails the check even though the broker answers (every result would loop)', () => {
+  const probe = { ok: true, how: 'AMQP login as guest' };
+  expect(checkTransport('rabbitmq', 'rabbitmq', 'h:5672', { ...probe, missingEndQueues: [] })).toMatchObject({ status: 'ok', detail: 'reachable: AMQP login as guest, end queues present' });
+  const f = checkTransport('rabbitmq', 'rabbitmq', 'h:5672', { ...probe, missingEndQueues: ['asya-error-end'] });
+  expect(f).toMatchObject({ status: 'fail', detail: 'reachable, but the end queue asya-error-end is missing: every sidecar requeues a result meant for it, without end' });
+  expect(f.fix).toContain('leader Lease');
+});
+
 test('formatResults: one line per check, a fix line under failures and warnings, a summary', () => {
   const results: CheckResult[] = [
     { name: 'a', status: 'ok', detail: 'fine' },
