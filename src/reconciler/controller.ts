@@ -30,6 +30,8 @@ export interface ControllerOptions {
 /** Retry of the end queues' declaration while a broker is down: exponential, capped. */
 const END_QUEUES_RETRY_MIN_MS = 1_000;
 const END_QUEUES_RETRY_MAX_MS = 60_000;
+/** The end queues are looked at this often (one passive check each): a broker that lost them gets them back. */
+const END_QUEUES_CHECK_MS = 30_000;
 
 const keyOf = (o: KubernetesObject, name?: string) => `${o.metadata?.namespace ?? 'default'}/${name ?? o.metadata?.name ?? ''}`;
 
@@ -42,6 +44,7 @@ export class Controller {
   private resyncTimer?: NodeJS.Timeout;
   private gaugeTimer?: NodeJS.Timeout;
   private endQueuesTimer?: NodeJS.Timeout;
+  private endQueuesCheckTimer?: NodeJS.Timeout;
   private endQueuesBusy = false;
   private endQueuesRetryMs = END_QUEUES_RETRY_MIN_MS;
   private stopped = false;
@@ -77,7 +80,7 @@ export class Controller {
 
   /**
    * Declares the end queues now, and again with capped backoff until every transport has them. Run when this
-   * replica starts leading and at every resync (a queue deleted by hand comes back).
+   * replica starts leading and every END_QUEUES_CHECK_MS (a queue deleted by hand or lost by the broker comes back).
    */
   private ensureEndQueues(): void {
     // One run at a time; a scheduled retry will run anyway.
@@ -154,9 +157,10 @@ export class Controller {
     this.resyncTimer = setInterval(() => {
       const actors = this.actorInformer?.list() ?? [];
       logger.info('periodic resync', { actors: actors.length });
-      this.ensureEndQueues();
       for (const a of actors) this.queue.addAfter(keyOf(a), Math.random() * Math.min(period / 10, 60_000));
     }, period);
+    this.endQueuesCheckTimer = setInterval(() => this.ensureEndQueues(), END_QUEUES_CHECK_MS);
+    this.endQueuesCheckTimer.unref();
     this.gaugeTimer = setInterval(() => {
       this.o.metrics.queueDepth.set(this.queue.depth);
       this.o.metrics.inFlight.set(this.queue.inFlight);
@@ -197,6 +201,7 @@ export class Controller {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.endQueuesTimer) clearTimeout(this.endQueuesTimer);
+    if (this.endQueuesCheckTimer) clearInterval(this.endQueuesCheckTimer);
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
     this.queue.pause();

@@ -95,6 +95,8 @@ interface QueueState {
 export class Reconciler {
   /** Queues declared by this process, with the intent they were declared for: re-declared only on change. */
   private readonly ensured = new Map<string, { hash: string; url: string }>();
+  /** End queues declared by this process, as <transport>/<queue>. */
+  private readonly endQueuesDeclared = new Set<string>();
   private kedaServed?: { value: boolean; at: number };
   private podWebhook?: { value: boolean; at: number };
   /** Actor uids already told (Event) that the runtime script is missing. */
@@ -272,8 +274,15 @@ export class Reconciler {
     let first: unknown;
     for (const transport of this.deps.transports.values()) {
       for (const actorName of END_ACTORS) {
+        const spec: QueueSpec = { name: queueNameFor(actorName), actorName, actorNamespace: '' };
+        const key = `${transport.name}/${spec.name}`;
         try {
-          await transport.ensureQueue({ name: queueNameFor(actorName), actorName, actorNamespace: '' });
+          // Declared in full once per process (exchange binding included); after that a passive check, and a
+          // declaration only when the queue is gone (a broker that lost its state, a queue deleted by hand).
+          if (this.endQueuesDeclared.has(key) && (await transport.queueExists(spec))) continue;
+          if (this.endQueuesDeclared.has(key)) this.deps.logger.warn('end queue disappeared, declaring it again', { transport: transport.name, queue: spec.name });
+          await transport.ensureQueue(spec);
+          this.endQueuesDeclared.add(key);
         } catch (err) {
           this.deps.logger.warn('cannot declare an end queue', { transport: transport.name, queue: queueNameFor(actorName), error: errMessage(err) });
           first ??= err;

@@ -399,6 +399,18 @@ describe('end queues', () => {
     expect([...sqs.queues.keys()].sort()).toEqual(['asya-error-end', 'asya-happy-end']);
   });
 
+  it('after the first declaration, a passive check; a queue lost by the broker is declared again', async () => {
+    const r = reconciler();
+    await r.ensureEndQueues();
+    const declared = rabbit.declarations;
+    await r.ensureEndQueues();
+    expect(rabbit.declarations).toBe(declared);
+    rabbit.queues.delete('asya-error-end');
+    await r.ensureEndQueues();
+    expect(rabbit.declarations).toBe(declared + 1);
+    expect(rabbit.queues.has('asya-error-end')).toBe(true);
+  });
+
   it('deleting the end actors leaves their queues: every sidecar routes to them', async () => {
     const r = reconciler();
     for (const name of ['happy-end', 'error-end', 'ordinary']) {
