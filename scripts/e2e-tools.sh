@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the binaries of the e2e control plane from Go modules (no Docker):
+# Builds the binaries of the e2e control plane and node from Go modules (no Docker):
 #   kube-apiserver, kube-controller-manager, kubectl  (test/e2e/cluster, k8s.io/kubernetes)
+#   kube-scheduler, kubelet                           (the same module; for the e2e node, support/node.ts)
 #   etcd                                              (test/e2e/etcd)
 #   keda-operator                                     (test/e2e/keda)
 #   helm                                              (go install helm.sh/helm/v3/cmd/helm)
@@ -29,7 +30,7 @@ CRD_DIR="$KEY_DIR/keda-crds"
 case "${1:-}" in
   --print-bin-dir) echo "$BIN_DIR"; exit 0 ;;
   "") ;;
-  -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "e2e-tools: unknown argument: $1 (use --print-bin-dir or no argument)" >&2; exit 2 ;;
 esac
 
@@ -81,6 +82,8 @@ build() {
 build kube-apiserver          "$ROOT/test/e2e/cluster" k8s.io/kubernetes/cmd/kube-apiserver          "$K8S_LDFLAGS"
 build kube-controller-manager "$ROOT/test/e2e/cluster" k8s.io/kubernetes/cmd/kube-controller-manager "$K8S_LDFLAGS"
 build kubectl                 "$ROOT/test/e2e/cluster" k8s.io/kubernetes/cmd/kubectl                 "$K8S_LDFLAGS"
+build kube-scheduler          "$ROOT/test/e2e/cluster" k8s.io/kubernetes/cmd/kube-scheduler          "$K8S_LDFLAGS"
+build kubelet                 "$ROOT/test/e2e/cluster" k8s.io/kubernetes/cmd/kubelet                 "$K8S_LDFLAGS"
 build etcd                    "$ROOT/test/e2e/etcd"    .                                              "-s -w"
 build keda-operator           "$ROOT/test/e2e/keda"    github.com/kedacore/keda/v2/cmd/operator       "$KEDA_LDFLAGS"
 
@@ -114,7 +117,7 @@ else
   log "keda CRDs: cached ($CRD_DIR)"
 fi
 
-for b in kube-apiserver kube-controller-manager kubectl etcd keda-operator helm; do
+for b in kube-apiserver kube-controller-manager kubectl kube-scheduler kubelet etcd keda-operator helm; do
   [[ -x "$BIN_DIR/$b" ]] || die "$BIN_DIR/$b is missing after the build"
 done
 echo "$BIN_DIR"
