@@ -1,36 +1,41 @@
 /**
  * Starts the e2e control plane (etcd, kube-apiserver, kube-controller-manager,
- * KEDA operator) for a developer, prints `export KUBECONFIG=...`, and keeps it
- * running until Ctrl-C, then stops everything.
+ * KEDA operator) and a node (kube-scheduler, kubelet, containerd: pods run) for
+ * a developer, prints `export KUBECONFIG=...`, and keeps it running until
+ * Ctrl-C, then stops everything.
  *
- *   node_modules/.bin/node scripts/control-plane.ts [--no-keda]   # Node >= 23.6 strips types itself
- *   npx tsx scripts/control-plane.ts [--no-keda]                  # any Node >= 20 (tsx is not a devDependency)
+ *   node_modules/.bin/node scripts/control-plane.ts [--no-keda] [--no-node]   # Node >= 23.6 strips types itself
+ *   npx tsx scripts/control-plane.ts [--no-keda] [--no-node]                  # any Node >= 20 (tsx is not a devDependency)
  *
- * Builds or reuses the binaries first with scripts/e2e-tools.sh (~15 min cold).
- * ASYA_E2E_KEEP=1 keeps the temp dir (logs, etcd data) after stopping.
+ * Builds or reuses the binaries first with scripts/e2e-tools.sh (~15 min cold)
+ * and, for the node, scripts/e2e-node-tools.sh (the node needs root and
+ * scripts/ci-setup.d/07-node.sh's Debian packages).
+ * ASYA_E2E_KEEP=1 keeps the temp dirs (logs, etcd data, node) after stopping.
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { startControlPlane } from '../test/e2e/support/controlPlane.ts';
+import { startNode, type KubeNode } from '../test/e2e/support/node.ts';
 
 const repoRoot = path.resolve(path.dirname(decodeURIComponent(new URL(import.meta.url).pathname)), '..');
 
-function buildTools(): Promise<string> {
+function buildTools(script = 'e2e-tools.sh'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [path.join(repoRoot, 'scripts', 'e2e-tools.sh')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('bash', [path.join(repoRoot, 'scripts', script)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
     child.on('error', reject);
     child.on('close', (code) => {
-      const binDir = out.trim().split('\n').pop();
-      if (code === 0 && binDir) resolve(binDir);
-      else reject(new Error(`scripts/e2e-tools.sh failed (exit ${code})`));
+      const last = out.trim().split('\n').pop();
+      if (code === 0 && last) resolve(last);
+      else reject(new Error(`scripts/${script} failed (exit ${code})`));
     });
   });
 }
 
 async function main(): Promise<void> {
   const withKeda = !process.argv.includes('--no-keda');
+  const withNode = !process.argv.includes('--no-node');
   // Ctrl-C while starting or running: stop cleanly (a second Ctrl-C exits at once;
   // the launcher's exit hook still kills the processes).
   let stopping: (() => Promise<void>) | undefined;
@@ -45,16 +50,35 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
 
   const binDir = await buildTools();
+  if (withNode) await buildTools('e2e-node-tools.sh');
   const t0 = Date.now();
   const cp = await startControlPlane({ binDir, withKeda });
   stopping = cp.stop;
+  let node: KubeNode | undefined;
+  if (withNode && !interrupted) {
+    try {
+      node = await startNode(cp, { logDir: cp.logDir });
+    } catch (e) {
+      await cp.stop();
+      throw e;
+    }
+    const n = node;
+    stopping = async () => {
+      await n.stop();
+      await cp.stop();
+    };
+  }
   if (interrupted) {
-    await cp.stop();
+    await stopping();
     process.exit(0);
   }
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   process.stderr.write(
     `control plane up in ${secs}s: ${cp.server} (${withKeda ? 'with' : 'without'} KEDA)\n` +
+      (node
+        ? `node ${node.name} Ready: pods reach the host at ${node.ip}; images ${Object.values(node.images).join(', ')}\n` +
+          `  ctr --address ${node.containerdSocket} -n k8s.io images ls\n`
+        : 'no node (--no-node): pods stay Pending\n') +
       `logs: ${cp.logDir}  binaries: ${cp.binDir}\n` +
       `Ctrl-C to stop.\n`,
   );

@@ -24,20 +24,37 @@ export class RabbitNode {
     private readonly epmdPort: number,
   ) {}
 
-  static async start(): Promise<RabbitNode> {
+  /**
+   * `alsoListenOn`: one more local address for the same port (a second `listeners.tcp`), e.g. the e2e node's
+   * gateway IP, the one host address pods reach; `urlAt(address)` is the URL to give them.
+   */
+  static async start(opts: { alsoListenOn?: string; vhost?: string } = {}): Promise<RabbitNode> {
     if (!rabbitmqAvailable()) throw new Error(`${SERVER} not found: run scripts/ci-setup.d/20-rabbitmq.sh (installs Debian's rabbitmq-server)`);
     const dir = mkdtempSync(join(tmpdir(), 'asya-rabbit-'));
     const node = new RabbitNode(dir, await freePort(), await freePort(), await freePort());
+    node.extraAddress = opts.alsoListenOn;
     for (const d of ['home', 'mnesia', 'log']) mkdirSync(join(dir, d));
     writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
-    // loopback_users = none: guest may log in (we listen on 127.0.0.1 only anyway).
-    writeFileSync(join(dir, 'rabbitmq.conf'), `listeners.tcp.1 = 127.0.0.1:${node.port}\nloopback_users = none\n`);
+    // loopback_users = none: guest may log in (we listen on 127.0.0.1, and at most one more local address).
+    const extra = opts.alsoListenOn ? `listeners.tcp.2 = ${opts.alsoListenOn}:${node.port}\n` : '';
+    // `vhost`: the only virtual host, created at first boot with guest's permissions; "/" then does not exist,
+    // so a client that ignores the vhost cannot log in.
+    const vhost = opts.vhost ? `default_vhost = ${opts.vhost}\n` : '';
+    writeFileSync(join(dir, 'rabbitmq.conf'), `listeners.tcp.1 = 127.0.0.1:${node.port}\n${extra}${vhost}loopback_users = none\n`);
     await node.boot();
     return node;
   }
 
+  /** The address given as `alsoListenOn`, if any. */
+  extraAddress?: string;
+
   get url(): string {
     return `amqp://guest:guest@127.0.0.1:${this.port}`;
+  }
+
+  /** The URL through another address the node listens on (`alsoListenOn`). */
+  urlAt(address: string): string {
+    return `amqp://guest:guest@${address}:${this.port}`;
   }
 
   private env(): NodeJS.ProcessEnv {

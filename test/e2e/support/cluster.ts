@@ -36,6 +36,62 @@ export const cluster = {
   },
 };
 
+/**
+ * The e2e node (support/node.ts) that globalSetup starts with the control plane: pods are scheduled, pull
+ * nothing (images are imported; a missing one fails at once) and run. Pods reach the host only at `node.ip`.
+ */
+export const node = {
+  /** `localhost`: the node's name (spec.nodeName of every scheduled pod). */
+  get name() {
+    return env('ASYA_E2E_NODE_NAME');
+  },
+  /** Gateway of the pod network and node IP (status.hostIP): where a pod reaches a server of the host. */
+  get ip() {
+    return env('ASYA_E2E_NODE_IP');
+  },
+  /** The pod network, e.g. 10.213.7.0/24. */
+  get subnet() {
+    return env('ASYA_E2E_NODE_SUBNET');
+  },
+  get dir() {
+    return env('ASYA_E2E_NODE_DIR');
+  },
+  /** The upstream Asya copy the sidecar and crew images come from (`src/asya-runtime/asya_runtime.py`). */
+  get upstreamDir() {
+    return env('ASYA_E2E_UPSTREAM_DIR');
+  },
+  /** The node's own containerd (`ctr --address <it> -n k8s.io ...`). */
+  get containerdSocket() {
+    return env('ASYA_E2E_CONTAINERD_SOCK');
+  },
+  /** Image references for pod specs (all present on the node, never pulled). */
+  images: {
+    get pause() {
+      return env('ASYA_E2E_IMAGE_PAUSE');
+    },
+    /** The upstream Asya sidecar (entrypoint /app/sidecar, user 1000). */
+    get sidecar() {
+      return env('ASYA_E2E_IMAGE_SIDECAR');
+    },
+    /** Python 3.13 on Debian bookworm; test/e2e/node/handlers/* on its PYTHONPATH (ASYA_HANDLER=echo.process). */
+    get python() {
+      return env('ASYA_E2E_IMAGE_PYTHON');
+    },
+    /** The same Python with upstream asya-crew's handlers package in /app (handlers.end_handlers.happy_end_handler). */
+    get crew() {
+      return env('ASYA_E2E_IMAGE_CREW');
+    },
+  },
+  /**
+   * Adds an image `ref` to the node: the python image's root file system plus `files` (paths relative to the
+   * handlers dir on PYTHONPATH, or absolute), e.g. `addPythonImage('asya-python:mine', { 'mine.py': src })`.
+   */
+  async addPythonImage(ref: string, files: Record<string, string | Buffer>, opts: { env?: string[]; workingDir?: string } = {}): Promise<void> {
+    const { importPythonImage } = await import('./node.js');
+    await importPythonImage(env('ASYA_E2E_CONTAINERD_SOCK'), ref, files, opts);
+  },
+};
+
 export function kubectl(args: string[], opts: { input?: string; kubeconfig?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
   return new Promise((resolve) => {
     const child = execFile(

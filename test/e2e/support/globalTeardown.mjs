@@ -1,4 +1,8 @@
-// Stops the processes globalSetup started (by their PIDs), also when tests failed.
+// Stops what globalSetup started (by the PIDs and paths it recorded), node first, also when tests failed.
 export default async function globalTeardown() {
-  await globalThis.__ASYA_CONTROL_PLANE__?.stop();
+  try {
+    await globalThis.__ASYA_NODE__?.stop();
+  } finally {
+    await globalThis.__ASYA_CONTROL_PLANE__?.stop();
+  }
 }

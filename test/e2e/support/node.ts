@@ -1,0 +1,1241 @@
+/**
+ * A real Kubernetes node for the e2e control plane (controlPlane.ts), so that pods really run:
+ *
+ *   kube-scheduler -> kubelet -> containerd (CRI) -> runc, CNI bridge + host-local
+ *
+ * containerd, runc and the CNI plugins are Debian's packages (scripts/ci-setup.d/07-node.sh); kubelet and
+ * kube-scheduler are built with the control plane (scripts/e2e-tools.sh); the images are written here, without
+ * Docker or a registry, from what scripts/e2e-node-tools.sh caches (pause and sidecar binaries, a Debian root
+ * file system with Python 3.13) and imported into containerd at start.
+ *
+ * Everything the node makes lives under a fresh temp dir, a cgroup of its own (`/asya-e2e-<id>` in every
+ * hierarchy) and a bridge of its own on a private /24 whose gateway address is also the node IP (the one host
+ * address pods can reach). containerd and kubelet run in a private mount namespace in which /run, /var/lib and
+ * /var/log are directories of the node's: the mounts they make (pod volumes, container root file systems,
+ * network namespace files) never appear on the host and disappear with the namespace, and the paths kubelet
+ * hard-codes (/var/lib/kubelet/device-plugins, /var/log/containers) stay inside the node's dir. `stop()` kills
+ * what is left in the node's cgroups, deletes the bridge and the cgroups, and removes the dir; a detached
+ * watchdog does the same if the test process is killed.
+ *
+ * Needs root. Node built-ins only, plus `ip`, `unshare`, `nsenter`, `ctr` and the binaries above. Only erasable
+ * TypeScript syntax: Node runs this file directly (globalSetup, scripts/control-plane.ts, the watchdog).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** Image references as pods use them (pinned tags; imported, never pulled). */
+export const NODE_IMAGES = {
+  /** The sandbox image: test/e2e/node/pause (containerd's `sandbox_image`). */
+  pause: 'asya-pause:e2e',
+  /** The upstream Asya sidecar, entrypoint `/app/sidecar`, user 1000 (as upstream's Dockerfile). */
+  sidecar: 'asya-sidecar:e2e',
+  /** Debian bookworm minbase + CPython 3.13; test/e2e/node/handlers/* in /opt/asya-e2e/handlers (PYTHONPATH). */
+  python: 'asya-python:e2e',
+  /** The same Python root with upstream asya-crew's `handlers` package in /app (PYTHONPATH=/app). */
+  crew: 'asya-crew:e2e',
+} as const;
+
+/** Where the python image keeps the test handlers (on its PYTHONPATH): ASYA_HANDLER=echo.process. */
+export const HANDLERS_DIR_IN_IMAGE = '/opt/asya-e2e/handlers';
+/** The node's name; it resolves to 127.0.0.1, where the kubelet API listens (kubectl logs/exec). */
+export const NODE_NAME = 'localhost';
+/** Registries are mirrored to this address: nothing listens, so a pull fails at once and nothing leaves. */
+export const DEAD_REGISTRY = '127.0.0.1:1';
+
+export interface KubeNode {
+  name: string;
+  /** Node IP = gateway of the pod network, on the bridge: the host address pods can reach. */
+  ip: string;
+  /** Pod network, e.g. `10.213.7.0/24`. */
+  subnet: string;
+  bridge: string;
+  /** Cgroup (in every hierarchy) holding kubelet, containerd and all pods. */
+  cgroupRoot: string;
+  dir: string;
+  logDir: string;
+  containerdSocket: string;
+  images: typeof NODE_IMAGES;
+  /** The upstream Asya copy the sidecar and crew images were built from (its asya-runtime script too). */
+  upstreamDir: string;
+  /** Seconds spent in each start step. */
+  timings: Record<string, number>;
+  /** `ctr --address <socket> -n k8s.io ...`; never throws. */
+  ctr(args: string[], opts?: { input?: string }): Promise<RunResult>;
+  /** Stops everything the node started and removes its dir (unless ASYA_E2E_KEEP=1). Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface NodeControlPlane {
+  kubeconfig: string;
+  binDir: string;
+}
+
+export interface StartNodeOptions {
+  /** Default: the node's temp dir. */
+  logDir?: string;
+  /** Default: a fresh 10.213.N.0/24 that overlaps no address or route of the host. */
+  subnet?: string;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** What cleanup needs, written to `<dir>/node.json` as the node starts (read by the watchdog). */
+export interface NodeManifest {
+  dir: string;
+  keep: boolean;
+  bridge: string;
+  cgroupName: string;
+  /** Mount points of the cgroup hierarchies the node's cgroup was created in. */
+  cgroupMounts: string[];
+  /** Processes started directly: `pid` and start time (field 22 of /proc/<pid>/stat). */
+  pids: Array<{ pid: number; start: string }>;
+  /** `mnt:[inode]` of the node's mount namespace, once containerd runs. */
+  mountNs?: string;
+}
+
+const REPO_ROOT = path.resolve(path.dirname(decodeURIComponent(new URL(import.meta.url).pathname)), '../../..');
+const STOP_GRACE_MS = 5_000;
+const LOG_TAIL_LINES = 60;
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers (the same shapes as controlPlane.ts).                      */
+/* ------------------------------------------------------------------------ */
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+export function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => resolve({ code: 127, stdout: '', stderr: `${cmd}: ${e.message}` }));
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({
+        code: code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+async function mustRun(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  const r = await run(cmd, args, opts);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+function tail(file: string, lines = LOG_TAIL_LINES): string {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function procStartTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+async function freePorts(n: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const srv = net.createServer();
+      servers.push(srv);
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(0, '127.0.0.1', () => resolve());
+      });
+      ports.push((srv.address() as net.AddressInfo).port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+}
+
+/** GET with TLS verification off (kube-scheduler's self-signed health endpoint); 0 when nothing answers. */
+function insecureGet(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = https.get(url, { rejectUnauthorized: false, timeout: 3_000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', () => resolve(0));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(0));
+  });
+}
+
+/* ------------------------------------------------------------------------ */
+/* Image archives (docker-save format) written without Docker.              */
+/* ------------------------------------------------------------------------ */
+
+/** One entry of a layer tar: a directory, a file (bytes or a file on disk) or a symlink. */
+export interface TarEntry {
+  /** Path inside the image, without a leading slash; directories without a trailing slash. */
+  name: string;
+  type: 'file' | 'dir' | 'symlink';
+  mode?: number;
+  data?: Buffer;
+  /** A file on disk to copy (instead of `data`). */
+  source?: string;
+  linkname?: string;
+  uid?: number;
+  gid?: number;
+}
+
+function octal(value: number, width: number): string {
+  return value.toString(8).padStart(width - 1, '0') + '\0';
+}
+
+function tarHeader(name: string, type: string, size: number, e: { mode: number; uid: number; gid: number; linkname?: string }): Buffer {
+  const h = Buffer.alloc(512);
+  const nameBuf = Buffer.from(name, 'utf8');
+  const linkBuf = Buffer.from(e.linkname ?? '', 'utf8');
+  if (nameBuf.length > 100 || linkBuf.length > 100) throw new Error(`tar: name too long for a ustar header: ${name}`);
+  nameBuf.copy(h, 0);
+  h.write(octal(e.mode, 8), 100, 'ascii');
+  h.write(octal(e.uid, 8), 108, 'ascii');
+  h.write(octal(e.gid, 8), 116, 'ascii');
+  h.write(octal(size, 12), 124, 'ascii');
+  h.write(octal(0, 12), 136, 'ascii'); // mtime: 0, for reproducible layers
+  h.write('        ', 148, 'ascii');
+  h.write(type, 156, 'ascii');
+  linkBuf.copy(h, 157);
+  h.write('ustar\0', 257, 'ascii');
+  h.write('00', 263, 'ascii');
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(octal(sum, 7) + ' ', 148, 'ascii');
+  return h;
+}
+
+/** A PAX record `"<len> key=value\n"`, whose length counts its own digits. */
+function paxRecord(key: string, value: string): string {
+  const body = ` ${key}=${value}\n`;
+  let len = Buffer.byteLength(body) + 1;
+  while (String(len).length + Buffer.byteLength(body) !== len) len = String(len).length + Buffer.byteLength(body);
+  return `${len}${body}`;
+}
+
+/**
+ * Writes a tar of `entries` (in the given order) to `file` and returns its sha256 (hex). Long names get a PAX
+ * header; owners are numeric, times are 0. Files on disk are streamed.
+ */
+export function writeTar(file: string, entries: TarEntry[]): string {
+  const hash = crypto.createHash('sha256');
+  const fd = fs.openSync(file, 'w');
+  const write = (b: Buffer): void => {
+    hash.update(b);
+    let off = 0;
+    while (off < b.length) off += fs.writeSync(fd, b, off);
+  };
+  const pad = (size: number): void => {
+    if (size % 512 !== 0) write(Buffer.alloc(512 - (size % 512)));
+  };
+  try {
+    const chunk = Buffer.alloc(1 << 20);
+    for (const e of entries) {
+      const name = e.type === 'dir' ? `${e.name.replace(/\/+$/, '')}/` : e.name;
+      const meta = { mode: e.mode ?? (e.type === 'dir' ? 0o755 : e.type === 'symlink' ? 0o777 : 0o644), uid: e.uid ?? 0, gid: e.gid ?? 0, linkname: e.linkname };
+      const size = e.type === 'file' ? (e.data ? e.data.length : fs.statSync(e.source ?? '').size) : 0;
+      if (Buffer.byteLength(name) > 100 || Buffer.byteLength(e.linkname ?? '') > 100) {
+        const pax = Buffer.from(paxRecord('path', name) + (e.linkname ? paxRecord('linkpath', e.linkname) : ''), 'utf8');
+        write(tarHeader('PaxHeader', 'x', pax.length, { mode: 0o644, uid: 0, gid: 0 }));
+        write(pax);
+        pad(pax.length);
+        write(tarHeader(name.slice(0, 99), e.type === 'file' ? '0' : e.type === 'dir' ? '5' : '2', size, { ...meta, linkname: (e.linkname ?? '').slice(0, 99) }));
+      } else {
+        write(tarHeader(name, e.type === 'file' ? '0' : e.type === 'dir' ? '5' : '2', size, meta));
+      }
+      if (e.type !== 'file') continue;
+      if (e.data) {
+        write(e.data);
+      } else {
+        const src = fs.openSync(e.source ?? '', 'r');
+        try {
+          let copied = 0;
+          for (;;) {
+            const n = fs.readSync(src, chunk, 0, chunk.length, null);
+            if (n === 0) break;
+            write(chunk.subarray(0, n));
+            copied += n;
+          }
+          if (copied !== size) throw new Error(`tar: ${e.source} changed size while being copied`);
+        } finally {
+          fs.closeSync(src);
+        }
+      }
+      pad(size);
+    }
+    write(Buffer.alloc(1024));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/** Directory entries for every parent of `p` (`a/b/c` -> `a`, `a/b`), root-owned 0755. */
+function parentDirs(p: string): TarEntry[] {
+  const parts = p.split('/').filter(Boolean);
+  return parts.slice(0, -1).map((_, i) => ({ name: parts.slice(0, i + 1).join('/'), type: 'dir' as const }));
+}
+
+/**
+ * Entries copying the regular files of `srcDir` (recursively, sorted, without __pycache__/*.pyc) to `destDir`
+ * in the image, with their parent directories.
+ */
+export function dirEntries(srcDir: string, destDir: string): TarEntry[] {
+  const dest = destDir.replace(/^\/+|\/+$/g, '');
+  const out: TarEntry[] = [...parentDirs(`${dest}/x`)];
+  const walk = (rel: string): void => {
+    const names = fs.readdirSync(path.join(srcDir, rel)).sort();
+    for (const n of names) {
+      if (n === '__pycache__' || n.endsWith('.pyc')) continue;
+      const r = rel ? `${rel}/${n}` : n;
+      const st = fs.statSync(path.join(srcDir, r));
+      if (st.isDirectory()) {
+        out.push({ name: `${dest}/${r}`, type: 'dir' });
+        walk(r);
+      } else if (st.isFile()) {
+        out.push({ name: `${dest}/${r}`, type: 'file', source: path.join(srcDir, r), mode: st.mode & 0o111 ? 0o755 : 0o644 });
+      }
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** Entries for in-memory files at absolute image paths, with their parent directories (deduplicated, sorted). */
+export function fileEntries(files: Record<string, string | Buffer>, mode = 0o644): TarEntry[] {
+  const seen = new Set<string>();
+  const out: TarEntry[] = [];
+  for (const p of Object.keys(files).sort()) {
+    const name = p.replace(/^\/+/, '');
+    for (const d of parentDirs(name)) {
+      if (seen.has(d.name)) continue;
+      seen.add(d.name);
+      out.push(d);
+    }
+    const v = files[p] as string | Buffer;
+    out.push({ name, type: 'file', data: Buffer.isBuffer(v) ? v : Buffer.from(v, 'utf8'), mode });
+  }
+  return out;
+}
+
+export interface Layer {
+  /** An uncompressed layer tar. */
+  file: string;
+  /** sha256 (hex) of `file`. */
+  sha256: string;
+}
+
+export interface ImageConfig {
+  Entrypoint?: string[];
+  Cmd?: string[];
+  Env?: string[];
+  WorkingDir?: string;
+  User?: string;
+}
+
+export interface ImageSpec {
+  /** e.g. `asya-python:e2e` (containerd stores it as docker.io/library/asya-python:e2e). */
+  ref: string;
+  layers: Layer[];
+  config: ImageConfig;
+}
+
+const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
+
+/** The OCI image config JSON of an image (fixed creation time: same inputs, same image ID). */
+function imageConfigJson(spec: ImageSpec): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      architecture: GOARCH[process.arch] ?? process.arch,
+      os: 'linux',
+      created: '1970-01-01T00:00:00Z',
+      config: spec.config,
+      rootfs: { type: 'layers', diff_ids: spec.layers.map((l) => `sha256:${l.sha256}`) },
+    }),
+  );
+}
+
+/** A key for an archive of these images: changes whenever a config, a tag or a layer does. */
+export function imagesKey(specs: ImageSpec[]): string {
+  const h = crypto.createHash('sha256');
+  for (const s of specs) h.update(`${s.ref}\n`).update(imageConfigJson(s)).update('\n');
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Writes a `docker save`-format archive of `specs` (layers shared between images are stored once). */
+export function writeImageArchive(file: string, specs: ImageSpec[]): void {
+  const entries: TarEntry[] = [];
+  const manifest: Array<{ Config: string; RepoTags: string[]; Layers: string[] }> = [];
+  const layersSeen = new Set<string>();
+  for (const s of specs) {
+    const cfg = imageConfigJson(s);
+    const cfgName = `${crypto.createHash('sha256').update(cfg).digest('hex')}.json`;
+    entries.push({ name: cfgName, type: 'file', data: cfg });
+    for (const l of s.layers) {
+      if (layersSeen.has(l.sha256)) continue;
+      layersSeen.add(l.sha256);
+      entries.push({ name: l.sha256, type: 'dir' }, { name: `${l.sha256}/layer.tar`, type: 'file', source: l.file });
+    }
+    manifest.push({ Config: cfgName, RepoTags: [s.ref], Layers: s.layers.map((l) => `${l.sha256}/layer.tar`) });
+  }
+  entries.push({ name: 'manifest.json', type: 'file', data: Buffer.from(JSON.stringify(manifest)) });
+  const tmp = `${file}.tmp.${process.pid}`;
+  try {
+    writeTar(tmp, entries);
+    fs.renameSync(tmp, file);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/** A layer tar of `entries` written to `<dir>/<name>-<sha>.tar` (kept if already there). */
+export function writeLayer(dir: string, name: string, entries: TarEntry[]): Layer {
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${name}.tmp.${process.pid}.${crypto.randomBytes(4).toString('hex')}`);
+  const sha256 = writeTar(tmp, entries);
+  const file = path.join(dir, `${name}-${sha256.slice(0, 16)}.tar`);
+  if (fs.existsSync(file)) fs.rmSync(tmp);
+  else fs.renameSync(tmp, file);
+  return { file, sha256 };
+}
+
+/** sha256 of a big file, remembered in `<file>.sha256` (the file never changes: its dir is keyed). */
+function cachedSha256(file: string): string {
+  const memo = `${file}.sha256`;
+  try {
+    const v = fs.readFileSync(memo, 'utf8').trim();
+    if (/^[0-9a-f]{64}$/.test(v)) return v;
+  } catch {
+    /* not yet */
+  }
+  const h = crypto.createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.alloc(1 << 20);
+  try {
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  const v = h.digest('hex');
+  fs.writeFileSync(`${memo}.tmp.${process.pid}`, `${v}\n`);
+  fs.renameSync(`${memo}.tmp.${process.pid}`, memo);
+  return v;
+}
+
+/** Paths of what scripts/e2e-node-tools.sh built (it prints them without building with --print-paths). */
+export interface NodeArtifacts {
+  pauseBin: string;
+  sidecarBin: string;
+  pythonRootfs: string;
+  upstreamDir: string;
+  /** Where image layers and archives are cached. */
+  imageCache: string;
+}
+
+export function nodeArtifacts(): NodeArtifacts {
+  const script = path.join(REPO_ROOT, 'scripts', 'e2e-node-tools.sh');
+  const r = spawnSync('bash', [script, '--print-paths'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${script} --print-paths failed: ${r.stderr}`);
+  const kv = Object.fromEntries(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  ) as Record<string, string | undefined>;
+  const get = (k: string): string => {
+    const v = kv[k];
+    if (!v) throw new Error(`${script} --print-paths printed no ${k}`);
+    return v;
+  };
+  const cacheRoot = process.env.ASYA_E2E_CACHE ?? path.join(os.homedir(), '.cache', 'asya-e2e');
+  return {
+    pauseBin: get('ASYA_NODE_PAUSE_BIN'),
+    sidecarBin: get('ASYA_NODE_SIDECAR_BIN'),
+    pythonRootfs: get('ASYA_NODE_PYTHON_ROOTFS'),
+    upstreamDir: get('ASYA_NODE_UPSTREAM_DIR'),
+    imageCache: path.join(cacheRoot, 'node', 'images'),
+  };
+}
+
+const PYTHON_ENV = [
+  'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  'LANG=C.UTF-8',
+  'PYTHONUNBUFFERED=1',
+  'PYTHONDONTWRITEBYTECODE=1',
+];
+
+/** The Python root file system as a layer (its sha256 computed once and remembered beside it). */
+export function pythonRootfsLayer(a: NodeArtifacts): Layer {
+  return { file: a.pythonRootfs, sha256: cachedSha256(a.pythonRootfs) };
+}
+
+/** The specs of the four node images (NODE_IMAGES), their small layers written into the image cache. */
+export function nodeImageSpecs(a: NodeArtifacts): ImageSpec[] {
+  const layers = path.join(a.imageCache, 'layers');
+  const rootfs = pythonRootfsLayer(a);
+  const pause = writeLayer(layers, 'pause', [{ name: 'pause', type: 'file', source: a.pauseBin, mode: 0o755 }]);
+  const sidecar = writeLayer(layers, 'sidecar', [
+    { name: 'app', type: 'dir', uid: 1000, gid: 1000 },
+    { name: 'app/sidecar', type: 'file', source: a.sidecarBin, mode: 0o755 },
+    { name: 'tmp', type: 'dir', mode: 0o1777 },
+  ]);
+  const handlers = writeLayer(layers, 'handlers', dirEntries(path.join(REPO_ROOT, 'test', 'e2e', 'node', 'handlers'), HANDLERS_DIR_IN_IMAGE));
+  const crewSrc = path.join(a.upstreamDir, 'src', 'asya-crew', 'handlers');
+  if (!fs.existsSync(crewSrc)) throw new Error(`${crewSrc} not found (the upstream Asya copy, ASYA_UPSTREAM_DIR)`);
+  const crew = writeLayer(layers, 'crew', dirEntries(crewSrc, '/app/handlers'));
+  return [
+    { ref: NODE_IMAGES.pause, layers: [pause], config: { Entrypoint: ['/pause'], User: '65535:65535' } },
+    {
+      ref: NODE_IMAGES.sidecar,
+      layers: [sidecar],
+      config: { Entrypoint: ['/app/sidecar'], WorkingDir: '/app', User: '1000:1000', Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
+    },
+    {
+      ref: NODE_IMAGES.python,
+      layers: [rootfs, handlers],
+      config: { Cmd: ['python3'], Env: [...PYTHON_ENV, `PYTHONPATH=${HANDLERS_DIR_IN_IMAGE}`] },
+    },
+    { ref: NODE_IMAGES.crew, layers: [rootfs, crew], config: { Cmd: ['python3'], WorkingDir: '/app', Env: [...PYTHON_ENV, 'PYTHONPATH=/app'] } },
+  ];
+}
+
+/**
+ * The archive of `specs` in the image cache, written if missing (`<prefix>-<key>.tar`); older archives with the
+ * same prefix are removed so the cache does not grow with every change of a handler file.
+ */
+export function cachedImageArchive(imageCache: string, prefix: string, specs: ImageSpec[]): string {
+  fs.mkdirSync(imageCache, { recursive: true });
+  const file = path.join(imageCache, `${prefix}-${imagesKey(specs)}.tar`);
+  if (!fs.existsSync(file)) {
+    writeImageArchive(file, specs);
+    for (const f of fs.readdirSync(imageCache)) {
+      if (f.startsWith(`${prefix}-`) && f.endsWith('.tar') && path.join(imageCache, f) !== file) fs.rmSync(path.join(imageCache, f), { force: true });
+    }
+  }
+  return file;
+}
+
+/** Imports a docker-save or OCI archive into the node's containerd (namespace k8s.io, where the CRI looks). */
+export async function importImageArchive(containerdSocket: string, archive: string): Promise<void> {
+  const r = await run('ctr', ['--address', containerdSocket, '--namespace', 'k8s.io', 'images', 'import', archive], { timeoutMs: 300_000 });
+  if (r.code !== 0) throw new Error(`ctr images import ${archive} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
+}
+
+/**
+ * Builds `ref` from the python image's root file system plus `files` (paths relative to
+ * HANDLERS_DIR_IN_IMAGE, or absolute) and imports it into the node: for a test's own handlers.
+ */
+export async function importPythonImage(
+  containerdSocket: string,
+  ref: string,
+  files: Record<string, string | Buffer>,
+  opts: { env?: string[]; workingDir?: string } = {},
+): Promise<void> {
+  const a = nodeArtifacts();
+  const abs = Object.fromEntries(Object.entries(files).map(([k, v]) => [k.startsWith('/') ? k : `${HANDLERS_DIR_IN_IMAGE}/${k}`, v]));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asya-e2e-image-'));
+  try {
+    const spec: ImageSpec = {
+      ref,
+      layers: [pythonRootfsLayer(a), writeLayer(dir, 'files', fileEntries(abs))],
+      config: { Cmd: ['python3'], Env: [...PYTHON_ENV, `PYTHONPATH=${HANDLERS_DIR_IN_IMAGE}`, ...(opts.env ?? [])], ...(opts.workingDir ? { WorkingDir: opts.workingDir } : {}) },
+    };
+    const archive = path.join(dir, 'image.tar');
+    writeImageArchive(archive, [spec]);
+    await importImageArchive(containerdSocket, archive);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Cleanup: shared by stop(), the exit hook and the watchdog.               */
+/* ------------------------------------------------------------------------ */
+
+function cgroupHierarchies(): string[] {
+  const out: string[] = [];
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const fstype = line.slice(sep + 3).split(' ')[0];
+    if (fstype === 'cgroup' || fstype === 'cgroup2') out.push(line.split(' ')[4] as string);
+  }
+  return out;
+}
+
+/** Every cgroup dir under `root`, deepest first. */
+function cgroupTree(root: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    let names: fs.Dirent[];
+    try {
+      names = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const n of names) if (n.isDirectory()) walk(path.join(d, n.name));
+    out.push(d);
+  };
+  walk(root);
+  return out;
+}
+
+function cgroupPids(dirs: string[]): number[] {
+  const pids = new Set<number>();
+  for (const d of dirs) {
+    try {
+      for (const l of fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n')) if (l) pids.add(Number(l));
+    } catch {
+      /* gone */
+    }
+  }
+  return [...pids];
+}
+
+function pidsInMountNs(ns: string): number[] {
+  const out: number[] = [];
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (fs.readlinkSync(`/proc/${p}/ns/mnt`) === ns) out.push(Number(p));
+    } catch {
+      /* gone or a kernel thread */
+    }
+  }
+  return out;
+}
+
+function mountsUnder(dir: string): string[] {
+  const prefix = `${dir.replace(/\/+$/, '')}/`;
+  const out: string[] = [];
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const mp = line.split(' ')[4];
+    if (mp && (mp === dir || mp.startsWith(prefix))) out.push(mp.replace(/\\040/g, ' '));
+  }
+  return out.sort().reverse();
+}
+
+/**
+ * Stops a node from its manifest, synchronously (also from an `exit` hook): SIGKILLs its recorded processes
+ * (checking their start times), then everything left in its cgroups and mount namespace (pods, shims), deletes
+ * its bridge and cgroups, and removes its dir unless `keep`. Safe to call twice.
+ */
+export function cleanupNodeSync(m: NodeManifest): void {
+  // Never sweep a cgroup or mount namespace that is not the node's own (a damaged manifest, a failed unshare).
+  if (!/^asya-e2e-[0-9a-f]+$/.test(m.cgroupName)) throw new Error(`refusing to clean up cgroup ${JSON.stringify(m.cgroupName)}`);
+  const foreignNs = new Set<string>();
+  for (const pid of ['self', '1']) {
+    try {
+      foreignNs.add(fs.readlinkSync(`/proc/${pid}/ns/mnt`));
+    } catch {
+      /* not readable */
+    }
+  }
+  const mountNs = m.mountNs && !foreignNs.has(m.mountNs) ? m.mountNs : undefined;
+  for (const { pid, start } of m.pids) {
+    if (procStartTime(pid) === start) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  const roots = m.cgroupMounts.map((mp) => path.join(mp, m.cgroupName));
+  for (let i = 0; i < 100; i++) {
+    const victims = [...cgroupPids(roots.flatMap(cgroupTree)), ...(mountNs ? pidsInMountNs(mountNs) : [])].filter((p) => p !== process.pid);
+    if (victims.length === 0) break;
+    for (const p of victims) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    sleepSync(50);
+  }
+  if (m.bridge && fs.existsSync(`/sys/class/net/${m.bridge}`)) spawnSync('ip', ['link', 'del', m.bridge], { stdio: 'ignore' });
+  for (let i = 0; i < 40; i++) {
+    let left = 0;
+    for (const root of roots) {
+      for (const d of cgroupTree(root)) {
+        try {
+          fs.rmdirSync(d);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') left++;
+        }
+      }
+    }
+    if (left === 0) break;
+    sleepSync(50);
+  }
+  if (!m.keep && fs.existsSync(m.dir)) {
+    // containerd and kubelet mounted in their own namespace, so nothing should be mounted here in ours; if
+    // something is, unmount it rather than delete through it.
+    for (const mp of mountsUnder(m.dir)) spawnSync('umount', ['-l', mp], { stdio: 'ignore' });
+    if (mountsUnder(m.dir).length === 0) fs.rmSync(m.dir, { recursive: true, force: true });
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Exit hooks and watchdog.                                                 */
+/* ------------------------------------------------------------------------ */
+
+const liveNodes = new Map<string, () => NodeManifest>();
+let hooksInstalled = false;
+
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on('exit', () => {
+    for (const get of liveNodes.values()) {
+      try {
+        cleanupNodeSync(get());
+      } catch {
+        /* the watchdog retries */
+      }
+    }
+    liveNodes.clear();
+  });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    if (process.listenerCount(sig) > 0) continue;
+    const handler = (): void => {
+      for (const get of liveNodes.values()) {
+        try {
+          cleanupNodeSync(get());
+        } catch {
+          /* the watchdog retries */
+        }
+      }
+      liveNodes.clear();
+      process.removeListener(sig, handler);
+      process.kill(process.pid, sig);
+    };
+    process.on(sig, handler);
+  }
+}
+
+/**
+ * A detached Node process that outlives us if we are SIGKILLed: when our PID goes away it runs
+ * cleanupNodeSync on `<dir>/node.json`, importing this very file (Node strips its types).
+ */
+function startWatchdog(manifestFile: string): ChildProcess {
+  const self = new URL(import.meta.url).href;
+  const script = `
+    const fs = require('fs');
+    const [manifest, parent, self] = [process.argv[1], Number(process.argv[2]), process.argv[3]];
+    const alive = () => { try { process.kill(parent, 0); return process.ppid === parent; } catch { return false; } };
+    const timer = setInterval(() => {
+      if (alive()) return;
+      clearInterval(timer);
+      let m;
+      try { m = JSON.parse(fs.readFileSync(manifest, 'utf8')); } catch { process.exit(0); }
+      import(self).then((mod) => { mod.cleanupNodeSync(m); process.exit(0); }, () => process.exit(1));
+    }, 1000);
+  `;
+  const child = spawn(process.execPath, ['-e', script, manifestFile, String(process.pid), self], { stdio: 'ignore', detached: true });
+  child.unref();
+  return child;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The node.                                                                */
+/* ------------------------------------------------------------------------ */
+
+function ipv4ToInt(ip: string): number {
+  return ip.split('.').reduce((a, o) => (a << 8) + Number(o), 0) >>> 0;
+}
+
+/** A 10.213.N.0/24 that contains no address of the host and overlaps none of its routes but the default. */
+function pickSubnet(): string {
+  const taken: Array<[number, number]> = [];
+  const addCidr = (cidr: string): void => {
+    const [ip, bits] = cidr.split('/');
+    if (!ip || !/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return;
+    const b = Number(bits ?? 32);
+    const mask = b === 0 ? 0 : (~0 << (32 - b)) >>> 0;
+    const start = (ipv4ToInt(ip) & mask) >>> 0;
+    taken.push([start, start + 2 ** (32 - b) - 1]);
+  };
+  const addrs = spawnSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' }).stdout ?? '';
+  for (const m of addrs.matchAll(/inet (\S+)/g)) addCidr(m[1] as string);
+  const routes = spawnSync('ip', ['-4', 'route', 'show', 'table', 'all'], { encoding: 'utf8' }).stdout ?? '';
+  for (const l of routes.split('\n')) {
+    const first = l.split(' ')[0] ?? '';
+    const dest = first === 'local' || first === 'broadcast' ? (l.split(' ')[1] ?? '') : first;
+    if (dest && dest !== 'default') addCidr(dest);
+  }
+  try {
+    for (const m of fs.readFileSync('/etc/resolv.conf', 'utf8').matchAll(/^nameserver\s+(\d+\.\d+\.\d+\.\d+)/gm)) addCidr(`${m[1]}/32`);
+  } catch {
+    /* none */
+  }
+  const offset = crypto.randomInt(256);
+  for (let i = 0; i < 256; i++) {
+    const n = (offset + i) % 256;
+    const start = ipv4ToInt(`10.213.${n}.0`);
+    if (!taken.some(([s, e]) => s <= start + 255 && start <= e)) return `10.213.${n}.0/24`;
+  }
+  throw new Error('no free 10.213.N.0/24 for the e2e pod network');
+}
+
+/** The CNI network: Debian's bridge plugin on the node's bridge, host-local addresses from `subnet`. */
+function cniConflist(name: string, bridge: string, subnet: string, gateway: string, ipamDir: string): object {
+  return {
+    cniVersion: '1.0.0',
+    name,
+    plugins: [
+      {
+        type: 'bridge',
+        bridge,
+        // Not a gateway: with isGateway the plugin turns on net.ipv4.ip_forward for the whole host. The suite
+        // puts the gateway address on the bridge itself; pods reach it on-link. No masquerading: no iptables.
+        isGateway: false,
+        ipMasq: false,
+        hairpinMode: false,
+        ipam: { type: 'host-local', ranges: [[{ subnet, gateway }]], dataDir: ipamDir },
+      },
+    ],
+  };
+}
+
+/** Every registry (and any other, `_default`) mirrored to DEAD_REGISTRY, with no fallback to the real one. */
+function writeRegistryMirrors(hostsDir: string): void {
+  for (const h of ['_default', 'docker.io', 'registry.k8s.io', 'quay.io', 'ghcr.io', 'gcr.io', 'registry.example.com']) {
+    fs.mkdirSync(path.join(hostsDir, h), { recursive: true });
+    fs.writeFileSync(
+      path.join(hostsDir, h, 'hosts.toml'),
+      `server = "http://${DEAD_REGISTRY}"\n\n[host."http://${DEAD_REGISTRY}"]\n  capabilities = ["pull", "resolve"]\n`,
+    );
+  }
+}
+
+/** containerd 1.6's config: everything under `dir`, its own socket, runc, the CRI as the kubelet needs it. */
+function containerdConfig(dir: string, socket: string, hostsDir: string): string {
+  const q = (s: string): string => JSON.stringify(s);
+  const p = (...s: string[]): string => path.join(dir, ...s);
+  return [
+    'version = 2',
+    `root = ${q(p('containerd', 'root'))}`,
+    `state = ${q(p('containerd', 'state'))}`,
+    'oom_score = 0',
+    'disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]',
+    '[grpc]',
+    `  address = ${q(socket)}`,
+    '[ttrpc]',
+    `  address = ${q(`${socket}.ttrpc`)}`,
+    '[debug]',
+    '  level = "info"',
+    '[metrics]',
+    '  address = ""',
+    '[plugins."io.containerd.internal.v1.opt"]',
+    `  path = ${q(p('containerd', 'opt'))}`,
+    '[plugins."io.containerd.grpc.v1.cri"]',
+    `  sandbox_image = ${q(`docker.io/library/${NODE_IMAGES.pause}`)}`,
+    // This machine cannot lower OOM scores: without this every sandbox fails ("can't get final child's PID").
+    '  restrict_oom_score_adj = true',
+    '  stream_server_address = "127.0.0.1"',
+    '  stream_server_port = "0"',
+    '  enable_selinux = false',
+    '  [plugins."io.containerd.grpc.v1.cri".containerd]',
+    '    snapshotter = "overlayfs"',
+    '    default_runtime_name = "runc"',
+    '    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
+    '      runtime_type = "io.containerd.runc.v2"',
+    '      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
+    '        BinaryName = "/usr/sbin/runc"',
+    `        Root = ${q(p('runc'))}`,
+    '        SystemdCgroup = false',
+    '  [plugins."io.containerd.grpc.v1.cri".cni]',
+    '    bin_dir = "/usr/lib/cni"',
+    `    conf_dir = ${q(p('cni', 'net.d'))}`,
+    '    max_conf_num = 1',
+    '  [plugins."io.containerd.grpc.v1.cri".registry]',
+    `    config_path = ${q(hostsDir)}`,
+    '',
+  ].join('\n');
+}
+
+/** The KubeletConfiguration of the node. */
+function kubeletConfiguration(o: { dir: string; containerdSocket: string; cgroupName: string; port: number; healthzPort: number }): object {
+  return {
+    apiVersion: 'kubelet.config.k8s.io/v1beta1',
+    kind: 'KubeletConfiguration',
+    // The kubelet API on loopback only, anonymous and allowed all: the API server (kubectl logs/exec) dials
+    // the node's Hostname address, `localhost`. Pods cannot reach it.
+    address: '127.0.0.1',
+    port: o.port,
+    readOnlyPort: 0,
+    healthzBindAddress: '127.0.0.1',
+    healthzPort: o.healthzPort,
+    authentication: { anonymous: { enabled: true }, webhook: { enabled: false } },
+    authorization: { mode: 'AlwaysAllow' },
+    // This machine has cgroup v1 hierarchies (kubelet refuses them unless told otherwise).
+    failCgroupV1: false,
+    cgroupDriver: 'cgroupfs',
+    cgroupRoot: `/${o.cgroupName}`,
+    cgroupsPerQOS: true,
+    failSwapOn: false,
+    // The default (-999) cannot be set here.
+    oomScoreAdj: 0,
+    // A crashed container shows as CrashLoopBackOff ~4 s after its second exit, not after a periodic sync
+    // (default 1 min, +50% jitter) with "Error" until then.
+    syncFrequency: '3s',
+    nodeStatusUpdateFrequency: '2s',
+    containerRuntimeEndpoint: `unix://${o.containerdSocket}`,
+    podLogsDir: path.join(o.dir, 'pod-logs'),
+    volumePluginDir: path.join(o.dir, 'volume-plugins'),
+    resolvConf: path.join(o.dir, 'resolv.conf'),
+    // Imported images are never garbage-collected, and a full disk does not evict the suite's pods.
+    imageGCHighThresholdPercent: 100,
+    imageGCLowThresholdPercent: 99,
+    evictionHard: { 'memory.available': '1Mi', 'nodefs.available': '1%', 'nodefs.inodesFree': '1%', 'imagefs.available': '1%', 'imagefs.inodesFree': '1%' },
+    serializeImagePulls: false,
+    rotateCertificates: false,
+    serverTLSBootstrap: false,
+    hairpinMode: 'none',
+    kubeAPIQPS: 50,
+    kubeAPIBurst: 100,
+    shutdownGracePeriod: '0s',
+  };
+}
+
+/**
+ * Starts the node on a running control plane: image archive (cached), cgroups, bridge, containerd (images
+ * imported), kube-scheduler, kubelet; resolves once the node is Ready and untainted. A failure stops whatever
+ * was started and throws with the tail of the failing process's log. Never builds anything (see
+ * scripts/setup-test-tools.sh).
+ */
+export async function startNode(cp: NodeControlPlane, opts: StartNodeOptions = {}): Promise<KubeNode> {
+  if (process.getuid?.() !== 0) throw new Error('the e2e node needs root (containerd, runc, cgroups, a bridge)');
+  const bin = (name: string): string => path.join(cp.binDir, name);
+  const missing = ['kubelet', 'kube-scheduler', 'kubectl'].filter((b) => !fs.existsSync(bin(b)));
+  if (missing.length > 0) throw new Error(`e2e binaries missing in ${cp.binDir}: ${missing.join(', ')}.\nBuild them first: bash scripts/e2e-tools.sh`);
+  for (const [what, p] of [
+    ['containerd', '/usr/bin/containerd'],
+    ['containerd-shim-runc-v2', '/usr/bin/containerd-shim-runc-v2'],
+    ['ctr', '/usr/bin/ctr'],
+    ['runc', '/usr/sbin/runc'],
+    ['the CNI bridge plugin', '/usr/lib/cni/bridge'],
+  ] as const) {
+    if (!fs.existsSync(p)) throw new Error(`${what} (${p}) is missing: run bash scripts/ci-setup.d/07-node.sh (Debian's containerd, runc, containernetworking-plugins)`);
+  }
+  const artifacts = nodeArtifacts();
+  for (const p of [artifacts.pauseBin, artifacts.sidecarBin, artifacts.pythonRootfs]) {
+    if (!fs.existsSync(p)) throw new Error(`${p} is missing: run bash scripts/e2e-node-tools.sh (or scripts/setup-test-tools.sh)`);
+  }
+
+  const keep = process.env.ASYA_E2E_KEEP === '1';
+  const id = crypto.randomBytes(3).toString('hex');
+  // Not under /run, /var/lib or /var/log: those are replaced inside the node's mount namespace.
+  let tmpRoot = os.tmpdir();
+  if (/^\/(run|var\/run|var\/lib|var\/log)(\/|$)/.test(tmpRoot)) tmpRoot = '/tmp';
+  const dir = fs.mkdtempSync(path.join(tmpRoot, 'asya-node-'));
+  const logDir = path.resolve(opts.logDir ?? dir);
+  fs.mkdirSync(logDir, { recursive: true });
+  const p = (...s: string[]): string => path.join(dir, ...s);
+  for (const d of ['ns/run', 'ns/var-lib', 'ns/var-log', 'containerd/root', 'containerd/state', 'containerd/opt', 'runc', 'cni/net.d', 'cni/ipam', 'kubelet', 'pod-logs', 'volume-plugins']) {
+    fs.mkdirSync(p(d), { recursive: true });
+  }
+
+  const subnet = opts.subnet ?? pickSubnet();
+  const base = subnet.split('/')[0]?.split('.').slice(0, 3).join('.');
+  const ip = `${base}.1`;
+  const bridge = `asya${id}`;
+  const cgroupName = `asya-e2e-${id}`;
+  const manifestFile = p('node.json');
+  const manifest: NodeManifest = { dir, keep, bridge, cgroupName, cgroupMounts: [], pids: [] };
+  const saveManifest = (): void => {
+    fs.writeFileSync(`${manifestFile}.tmp`, JSON.stringify(manifest, null, 1));
+    fs.renameSync(`${manifestFile}.tmp`, manifestFile);
+  };
+  saveManifest();
+  installExitHooks();
+  liveNodes.set(dir, () => manifest);
+  const watchdog = startWatchdog(manifestFile);
+
+  interface Proc {
+    name: string;
+    child: ChildProcess;
+    pid: number;
+    logFile: string;
+    exited: boolean;
+    exit: Promise<void>;
+  }
+  const procs: Proc[] = [];
+  const launch = (name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): Proc => {
+    const logFile = path.join(logDir, `${name}.log`);
+    const fd = fs.openSync(logFile, 'a');
+    fs.writeSync(fd, `### ${new Date().toISOString()} ${cmd} ${args.join(' ')}\n`);
+    let child: ChildProcess;
+    try {
+      child = spawn(cmd, args, { cwd: dir, env, stdio: ['ignore', fd, fd] });
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (child.pid === undefined) throw new Error(`failed to spawn ${cmd}\n${tail(logFile)}`);
+    const proc: Proc = { name, child, pid: child.pid, logFile, exited: false, exit: Promise.resolve() };
+    proc.exit = new Promise<void>((resolve) => {
+      child.once('exit', () => {
+        proc.exited = true;
+        resolve();
+      });
+      child.once('error', () => {
+        proc.exited = true;
+        resolve();
+      });
+    });
+    child.unref();
+    procs.push(proc);
+    manifest.pids.push({ pid: proc.pid, start: procStartTime(proc.pid) ?? '' });
+    saveManifest();
+    return proc;
+  };
+  const fail = (proc: Proc, what: string, extra = ''): never => {
+    const kept = keep || opts.logDir ? '' : ' (removed with the node dir: set ASYA_E2E_KEEP=1 to keep it)';
+    throw new Error(`${proc.name} ${what}; process ${proc.exited ? 'exited' : 'still running'}.${extra}\n--- last lines of ${proc.logFile}${kept} ---\n${tail(proc.logFile)}`);
+  };
+  const waitFor = async (proc: Proc, what: string, timeoutMs: number, check: () => Promise<boolean>, extra = (): string => ''): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (proc.exited) return fail(proc, `exited before ${what}`, extra());
+      if (await check()) return;
+      if (Date.now() > deadline) return fail(proc, `not ${what} after ${timeoutMs / 1000}s`, extra());
+      await sleep(200);
+    }
+  };
+  const terminate = async (proc: Proc): Promise<void> => {
+    if (proc.exited) return;
+    try {
+      process.kill(proc.pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+    const timedOut = await Promise.race([proc.exit.then(() => false), sleep(STOP_GRACE_MS).then(() => true)]);
+    if (timedOut && !proc.exited) {
+      try {
+        process.kill(proc.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      await Promise.race([proc.exit, sleep(2_000)]);
+    }
+  };
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    // kubelet first (so it does not restart what is being killed), then the scheduler and containerd; the
+    // pods and shims go with the cgroups.
+    for (const name of ['kubelet', 'kube-scheduler', 'containerd']) {
+      const proc = procs.find((x) => x.name === name);
+      if (proc) await terminate(proc);
+    }
+    if (watchdog.pid !== undefined) {
+      try {
+        process.kill(watchdog.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    cleanupNodeSync(manifest);
+    liveNodes.delete(dir);
+  };
+
+  const timings: Record<string, number> = {};
+  let mark = Date.now();
+  const step = (name: string): void => {
+    const now = Date.now();
+    timings[name] = (now - mark) / 1000;
+    mark = now;
+  };
+  const containerdSocket = p('containerd.sock');
+  const ctr = (args: string[], o: { input?: string } = {}): Promise<RunResult> =>
+    run('ctr', ['--address', containerdSocket, '--namespace', 'k8s.io', ...args], { input: o.input, timeoutMs: 120_000 });
+  const kubectl = (args: string[]): Promise<RunResult> => run(bin('kubectl'), [`--kubeconfig=${cp.kubeconfig}`, ...args], { timeoutMs: 60_000 });
+
+  try {
+    /* ---- images (archive cached by content) ---- */
+    const archive = cachedImageArchive(artifacts.imageCache, 'node-images', nodeImageSpecs(artifacts));
+    step('images');
+
+    /* ---- cgroups: /<cgroupName> in every hierarchy, kubelet and containerd in <cgroupName>/runtime ---- */
+    const joinFiles: string[] = [];
+    for (const mp of cgroupHierarchies()) {
+      const root = path.join(mp, cgroupName);
+      fs.mkdirSync(path.join(root, 'runtime'), { recursive: true });
+      manifest.cgroupMounts.push(mp);
+      saveManifest();
+      if (fs.existsSync(path.join(mp, 'cpuset.cpus')) && !fs.existsSync(path.join(mp, 'cgroup.controllers'))) {
+        // cgroup v1 cpuset: a new cgroup has no CPUs or memory nodes until given its parent's.
+        for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+          const v = fs.readFileSync(path.join(mp, f), 'utf8');
+          fs.writeFileSync(path.join(root, f), v);
+          fs.writeFileSync(path.join(root, 'runtime', f), v);
+        }
+      }
+      joinFiles.push(path.join(root, 'runtime', 'cgroup.procs'));
+    }
+
+    /* ---- network: a bridge holding the gateway address; pods only get the on-link route ---- */
+    await mustRun('ip', ['link', 'add', bridge, 'type', 'bridge']);
+    await mustRun('ip', ['addr', 'add', `${ip}/24`, 'dev', bridge]);
+    await mustRun('ip', ['link', 'set', bridge, 'up']);
+    fs.writeFileSync(p('cni', 'net.d', '10-asya-e2e.conflist'), JSON.stringify(cniConflist(`asya-e2e-${id}`, bridge, subnet, ip, p('cni', 'ipam')), null, 1));
+    fs.writeFileSync(p('resolv.conf'), fs.existsSync('/etc/resolv.conf') ? fs.readFileSync('/etc/resolv.conf') : '');
+    step('cgroups+network');
+
+    /* ---- containerd, in a mount namespace of its own ---- */
+    const hosts = p('containerd', 'certs.d');
+    writeRegistryMirrors(hosts);
+    fs.writeFileSync(p('containerd', 'config.toml'), containerdConfig(dir, containerdSocket, hosts));
+    // Joins the node's cgroup, replaces /run, /var/lib and /var/log by the node's own dirs (this runs inside
+    // the new mount namespace), then execs the command: the PID stays the one we record.
+    const nodeShell =
+      'set -e; for f in $ASYA_NODE_CGROUP_PROCS; do echo $$ > "$f"; done; ' +
+      'if [ -n "$ASYA_NODE_NS_DIR" ]; then mount --bind "$ASYA_NODE_NS_DIR/run" /run; ' +
+      'mount --bind "$ASYA_NODE_NS_DIR/var-lib" /var/lib; mount --bind "$ASYA_NODE_NS_DIR/var-log" /var/log; fi; exec "$@"';
+    const baseEnv: NodeJS.ProcessEnv = {
+      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      HOME: dir,
+      LANG: 'C.UTF-8',
+      ASYA_NODE_CGROUP_PROCS: joinFiles.join(' '),
+    };
+    const containerd = launch('containerd', 'unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', nodeShell, 'sh', '/usr/bin/containerd', '--config', p('containerd', 'config.toml')], {
+      ...baseEnv,
+      ASYA_NODE_NS_DIR: p('ns'),
+      // Belt and braces beside the registry mirrors: any registry connection goes to a dead proxy.
+      HTTP_PROXY: `http://${DEAD_REGISTRY}`,
+      HTTPS_PROXY: `http://${DEAD_REGISTRY}`,
+      NO_PROXY: '',
+    });
+    await waitFor(containerd, 'serving its socket', 30_000, async () => fs.existsSync(containerdSocket) && (await ctr(['version'])).code === 0);
+    const mountNs = fs.readlinkSync(`/proc/${containerd.pid}/ns/mnt`);
+    if (mountNs === fs.readlinkSync('/proc/self/ns/mnt')) throw new Error('containerd did not get a mount namespace of its own');
+    manifest.mountNs = mountNs;
+    saveManifest();
+    step('containerd');
+
+    await importImageArchive(containerdSocket, archive);
+    step('import');
+
+    /* ---- kube-scheduler ---- */
+    const [schedPort, kubeletPort, healthzPort] = (await freePorts(3)) as [number, number, number];
+    const scheduler = launch(
+      'kube-scheduler',
+      bin('kube-scheduler'),
+      [`--kubeconfig=${cp.kubeconfig}`, '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${schedPort}`, '--v=1'],
+      { ...process.env },
+    );
+    await waitFor(scheduler, 'healthy (/healthz)', 60_000, async () => (await insecureGet(`https://127.0.0.1:${schedPort}/healthz`)) === 200);
+    step('scheduler');
+
+    /* ---- kubelet, in containerd's mount namespace ---- */
+    const kubeletKubeconfig = p('kubelet', 'kubeconfig');
+    fs.copyFileSync(cp.kubeconfig, kubeletKubeconfig);
+    const kubeletConfig = kubeletConfiguration({ dir, containerdSocket, cgroupName, port: kubeletPort, healthzPort });
+    fs.writeFileSync(p('kubelet', 'config.yaml'), JSON.stringify(kubeletConfig, null, 1));
+    const kubelet = launch(
+      'kubelet',
+      'nsenter',
+      [
+        `--target=${containerd.pid}`,
+        '--mount',
+        '--',
+        '/bin/sh',
+        '-c',
+        nodeShell,
+        'sh',
+        bin('kubelet'),
+        `--config=${p('kubelet', 'config.yaml')}`,
+        `--kubeconfig=${kubeletKubeconfig}`,
+        `--root-dir=${p('kubelet')}`,
+        `--cert-dir=${p('kubelet', 'pki')}`,
+        `--hostname-override=${NODE_NAME}`,
+        `--node-ip=${ip}`,
+        '--v=2',
+      ],
+      baseEnv,
+    );
+    let lastNode = '';
+    await waitFor(
+      kubelet,
+      `registering node ${NODE_NAME} as Ready`,
+      90_000,
+      async () => {
+        const r = await kubectl(['get', 'node', NODE_NAME, '-o', 'json']);
+        if (r.code !== 0) return false;
+        const node = JSON.parse(r.stdout) as { status?: { conditions?: Array<{ type: string; status: string; message?: string }> } };
+        const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+        lastNode = ready ? `Ready=${ready.status}: ${ready.message ?? ''}` : 'no Ready condition';
+        return ready?.status === 'True';
+      },
+      () => `\nnode: ${lastNode}\n--- last lines of ${path.join(logDir, 'containerd.log')} ---\n${tail(path.join(logDir, 'containerd.log'), 20)}`,
+    );
+    step('kubelet');
+    // Without the node-lifecycle controller nobody removes the taint kubelet registers with.
+    const taint = await kubectl(['taint', 'node', NODE_NAME, 'node.kubernetes.io/not-ready:NoSchedule-']);
+    if (taint.code !== 0 && !/not found/.test(taint.stderr)) throw new Error(`removing the not-ready taint failed:\n${taint.stderr}`);
+
+    if (process.env.ASYA_E2E_DEBUG === '1') {
+      process.stderr.write(`asya-e2e node ${NODE_NAME} Ready at ${ip} (${JSON.stringify(timings)}), dir ${dir}\n`);
+    }
+    return { name: NODE_NAME, ip, subnet, bridge, cgroupRoot: `/${cgroupName}`, dir, logDir, containerdSocket, images: NODE_IMAGES, upstreamDir: artifacts.upstreamDir, timings, ctr, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** The node of the e2e run, as globalSetup describes it to test workers (see cluster.ts). */
+export function nodeEnv(node: KubeNode): Record<string, string> {
+  return {
+    ASYA_E2E_NODE_NAME: node.name,
+    ASYA_E2E_NODE_IP: node.ip,
+    ASYA_E2E_NODE_SUBNET: node.subnet,
+    ASYA_E2E_NODE_DIR: node.dir,
+    ASYA_E2E_CONTAINERD_SOCK: node.containerdSocket,
+    ASYA_E2E_IMAGE_PAUSE: node.images.pause,
+    ASYA_E2E_IMAGE_SIDECAR: node.images.sidecar,
+    ASYA_E2E_IMAGE_PYTHON: node.images.python,
+    ASYA_E2E_IMAGE_CREW: node.images.crew,
+    ASYA_E2E_UPSTREAM_DIR: node.upstreamDir,
+  };
+}
