@@ -2,7 +2,8 @@
 // uninstall` of charts/asya-operator with cert-manager on and off, of charts/asya-actor, and `kubectl apply/delete
 // -f manifests/`. Before and after, every object of every listable resource type (namespaced and
 // cluster-scoped) carrying the release's instance label is listed: uninstall leaves nothing but the CRD.
-// No helm --wait (no kubelet: pods stay Pending) and no cert-manager controller (Certificates are only stored).
+// No helm --wait (the chart's images are not on the e2e node and nothing is pulled: its pods stay Pending) and no
+// cert-manager controller (Certificates are only stored).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -55,7 +56,7 @@ function check(namespace: string, release: string): Promise<{ code: number; stdo
   });
 }
 
-/** Pods that kube-controller-manager created for a release's Deployments (Pending: no scheduler). */
+/** Pods that kube-controller-manager created for a release's Deployments (Pending: their images are not on the node). */
 const podsOf = async (ns: string, release: string) => (await getJson<{ items: K8sObject[] }>(['pods', '-n', ns, '-l', `${INSTANCE}=${release}`])).items;
 
 async function expectAllGone(release: string): Promise<void> {

@@ -306,7 +306,8 @@ describe('an AsyncActor applied with kubectl becomes running infrastructure', ()
     expect(row('rec-sts')).toMatchObject({ WORKLOAD: 'StatefulSet', TRANSPORT: 'Ready', SCALING: 'KEDA', QUEUED: '0' });
     expect(row('rec-fixed')).toMatchObject({ WORKLOAD: 'Deployment', TRANSPORT: 'Ready', SCALING: 'Manual', PENDING: '1', RUNNING: '0', QUEUED: '0' });
     expect(row('rec-sqs')).toMatchObject({ WORKLOAD: 'Deployment', TRANSPORT: 'Ready', SCALING: 'KEDA', QUEUED: '0' });
-    // Pods stay Pending (no scheduler): the display status says so rather than Running.
+    // Pods stay Pending (scheduled, but python:3.13-slim is not on the e2e node and is never pulled): the display
+    // status says so rather than Running.
     expect(row('rec-fixed').STATUS).not.toBe('');
   });
 });
