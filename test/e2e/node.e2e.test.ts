@@ -4,6 +4,7 @@
 // breaks.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import amqp from 'amqplib';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -220,6 +221,9 @@ function pods(): Pod[] {
             '            s.sendall(data); r = s.recv(64); s.close(); return r',
             '        except OSError: time.sleep(0.2)',
             "    return b'unreachable'",
+            // Loopback inside the pod (containerd's CNI loopback plugin).
+            'srv = socket.create_server(("127.0.0.1", 0)); c = socket.create_connection(srv.getsockname()); a, _ = srv.accept()',
+            "a.sendall(b'up'); print('lo=' + c.recv(2).decode(), flush=True)",
             "print('tcp=' + talk(os.environ['TCP_PORT'], b'ping').decode(), flush=True)",
             "print('amqp=' + talk(os.environ['AMQP_PORT'], b'AMQP\\x00\\x00\\x09\\x01')[:7].hex(), flush=True)",
             "req = urllib.request.Request(f\"http://{host}:{os.environ['MOTO_PORT']}/\", data=b'Action=ListQueues&Version=2012-11-05')",
@@ -283,6 +287,11 @@ describe('the e2e node', () => {
     const prefix = node.subnet.split('.').slice(0, 3).join('.') + '.';
     expect(p.status.podIP.startsWith(prefix)).toBe(true);
     expect(p.status.podIP).not.toBe(node.ip);
+    // Its sandbox is the suite's pause image (containerd's sandbox_image).
+    const sandboxes = await new Promise<string>((resolve, reject) =>
+      execFile('ctr', ['--address', node.containerdSocket, '-n', 'k8s.io', 'containers', 'ls'], (err, out) => (err ? reject(err) : resolve(out))),
+    );
+    expect(sandboxes).toContain(`docker.io/library/${node.images.pause}`);
   });
 
   test('fails a pull at once (ErrImagePull / ImagePullBackOff) without leaving the machine', async () => {
@@ -382,6 +391,7 @@ describe('the e2e node', () => {
 
   test('lets pods reach host services on the gateway IP (TCP, RabbitMQ, moto)', async () => {
     const out = await waitLog('reach-host', undefined, /moto=/, 60_000);
+    expect(out).toContain('lo=up');
     expect(out).toContain('tcp=pong:ping');
     // AMQP 0-9-1 Connection.Start: a method frame (1) on channel 0, class 10, method 10.
     expect(out).toMatch(/^amqp=0100000000/m);
