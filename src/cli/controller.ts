@@ -3,7 +3,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { loadConfigFile } from '../config/load.js';
-import { NodeKubeClient } from '../kube/nodeClient.js';
+import { KubeRest } from '../kube/rest.js';
+import { RestKubeClient } from '../kube/restClient.js';
 import { startObservabilityServers } from '../observability/healthServer.js';
 import { createLogger } from '../observability/logger.js';
 import { Controller } from '../reconciler/controller.js';
@@ -45,9 +46,11 @@ export async function runController(opts: ControllerCliOptions): Promise<void> {
   else kc.loadFromDefault();
   const metrics = new ReconcilerMetrics({ defaultMetrics: true });
   let shuttingDown = false;
+  const rest = new KubeRest(kc, { userAgent: 'asya-reconciler' });
   const controller = new Controller({
     kubeConfig: kc,
-    client: new NodeKubeClient(kc),
+    rest,
+    api: new RestKubeClient(rest),
     config,
     transports: createTransports(config, logger),
     runtimeScript,
@@ -55,11 +58,6 @@ export async function runController(opts: ControllerCliOptions): Promise<void> {
     identity: opts.identity ?? process.env[POD_NAME_ENV] ?? `${hostname()}-${process.pid}`,
     logger,
     metrics,
-    onLostLeadership: () => {
-      // Another replica may lead now: stop at once and let Kubernetes restart us as a follower.
-      logger.error('lost the leader lease, exiting');
-      void shutdown('lost leadership', 1);
-    },
   });
   const observability = await startObservabilityServers({
     healthPort: opts.healthPort,

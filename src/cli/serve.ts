@@ -5,6 +5,7 @@ import { ActorIndex } from '../api/actorIndex.js';
 import type { AsyncActor } from '../api/schema.js';
 import { loadConfigFile } from '../config/load.js';
 import { runActorInformer } from '../kube/actorInformer.js';
+import { KubeRest } from '../kube/rest.js';
 import type { RunningInformer } from '../kube/informer.js';
 import { ACTOR_KIND } from '../names.js';
 import { startObservabilityServers } from '../observability/healthServer.js';
@@ -59,7 +60,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     const kc = new KubeConfig();
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
     else kc.loadFromDefault();
-    informer = runActorInformer(kc, index, logger, () => metrics.cacheSize.set(index.size));
+    informer = runActorInformer(new KubeRest(kc, { userAgent: 'asya-webhook' }), kc, index, logger, () => metrics.cacheSize.set(index.size));
   }
   metrics.cacheSize.set(index.size);
 

@@ -117,7 +117,12 @@ export const OperatorConfigSchema = Type.Object({
   reconciler: Type.Object(
     {
       concurrency: Type.Integer({ default: 4, minimum: 1, maximum: 64 }),
-      resyncPeriodSeconds: Type.Integer({ default: 36000, minimum: 30 }),
+      resyncPeriodSeconds: Type.Integer({ default: 36000, minimum: 30, description: 'Every actor is reconciled again this often (a safety net: changes arrive through watches).' }),
+      queueCheckSeconds: Type.Integer({
+        default: 60,
+        minimum: 0,
+        description: 'Every actor queue is checked (passively) this often; a queue deleted behind our back is declared again. 0 turns the check off.',
+      }),
       deleteQueues: Type.Boolean({ default: true, description: 'Delete an actor queue when the actor is deleted; false keeps it.' }),
       queueDeletionTimeoutSeconds: Type.Integer({
         default: 600,

@@ -1,13 +1,17 @@
-// The running reconciler: informers feed keys into the work queue, the work queue runs Reconciler.reconcile,
-// leader election decides whether this replica may run them, and a periodic resync re-checks every actor.
-import { AppsV1Api, CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+// The running reconciler: informers keep caches of the actors and of everything they own (the reconciler reads
+// those, cache.ts) and feed keys into the work queue; leader election decides whether this replica may run
+// them; periodic passes re-check the queues on the brokers and every actor.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { AsyncActor } from '../api/schema.js';
 import type { OperatorConfig } from '../config/schema.js';
-import type { KubeClient } from '../kube/client.js';
 import { runAsyncActorInformer } from '../kube/actorInformer.js';
-import { runInformer, type RunningInformer } from '../kube/informer.js';
-import { ACTOR_LABEL } from '../names.js';
+import { KINDS, type KubeClient, type KubeObject, type ResourceKind } from '../kube/client.js';
+import { runInformer, stripManagedFields, type RunningInformer } from '../kube/informer.js';
+import type { KubeRest } from '../kube/rest.js';
+import { ACTOR_KIND, ACTOR_LABEL, RUNTIME_CONFIGMAP } from '../names.js';
 import type { Logger } from '../observability/logger.js';
 import type { Transport } from '../transports/types.js';
+import { CachedClient, slimPod } from './cache.js';
 import { KubeEventRecorder } from './events.js';
 import { LeaderElector } from './leaderElection.js';
 import type { ReconcilerMetrics } from './metrics.js';
@@ -16,7 +20,9 @@ import { WorkQueue } from './workqueue.js';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
-  client: KubeClient;
+  rest: KubeRest;
+  /** Direct API access (writes, and reads of what is not cached). */
+  api: KubeClient;
   config: OperatorConfig;
   transports: ReadonlyMap<string, Transport>;
   runtimeScript: string | undefined;
@@ -24,7 +30,6 @@ export interface ControllerOptions {
   identity: string;
   logger: Logger;
   metrics: ReconcilerMetrics;
-  onLostLeadership: () => void;
 }
 
 /** Retry of the end queues' declaration while a broker is down: exponential, capped. */
@@ -33,15 +38,23 @@ const END_QUEUES_RETRY_MAX_MS = 60_000;
 /** The end queues are looked at this often (one passive check each): a broker that lost them gets them back. */
 const END_QUEUES_CHECK_MS = 30_000;
 
-const keyOf = (o: KubernetesObject, name?: string) => `${o.metadata?.namespace ?? 'default'}/${name ?? o.metadata?.name ?? ''}`;
+const keyOf = (namespace: string | undefined, name: string) => `${namespace ?? 'default'}/${name}`;
+
+/** The actor an owned object belongs to: its controller owner reference, else its asya.sh/actor label. */
+function ownerActor(o: KubeObject): string | undefined {
+  const ref = (o.metadata.ownerReferences ?? []).find((r) => r.kind === ACTOR_KIND && r.controller);
+  return (ref?.name as string | undefined) ?? o.metadata.labels?.[ACTOR_LABEL];
+}
 
 export class Controller {
   readonly queue: WorkQueue;
   readonly reconciler: Reconciler;
+  readonly client: CachedClient;
   private readonly informers: RunningInformer[] = [];
-  private actorInformer?: RunningInformer;
+  private actorInformer?: RunningInformer<AsyncActor & KubeObject>;
   private elector?: LeaderElector;
   private resyncTimer?: NodeJS.Timeout;
+  private queueCheckTimer?: NodeJS.Timeout;
   private gaugeTimer?: NodeJS.Timeout;
   private endQueuesTimer?: NodeJS.Timeout;
   private endQueuesCheckTimer?: NodeJS.Timeout;
@@ -50,13 +63,15 @@ export class Controller {
   private stopped = false;
 
   constructor(private readonly o: ControllerOptions) {
+    this.client = new CachedClient(o.api);
     this.reconciler = new Reconciler({
-      client: o.client,
+      client: this.client,
       config: o.config,
       transports: o.transports,
       runtimeScript: o.runtimeScript,
       logger: o.logger,
-      events: new KubeEventRecorder(o.client, o.logger),
+      events: new KubeEventRecorder(o.api, o.logger),
+      actors: () => this.actorInformer?.list() ?? [],
     });
     this.queue = new WorkQueue({
       concurrency: o.concurrency,
@@ -73,9 +88,13 @@ export class Controller {
     });
   }
 
-  /** Names of what is not ready yet (for /readyz). */
+  /** Names of what is not ready yet (for /readyz): the caches the reconciler cannot work without. */
   notReady(): string[] {
-    return this.informers.filter((i) => !i.synced).map((_, idx) => ['asyncactors', 'deployments', 'statefulsets', 'pods'][idx] ?? 'informer');
+    return this.informers.filter((i) => !i.synced && !OPTIONAL_CACHES.has(i.name)).map((i) => i.name);
+  }
+
+  get isLeader(): boolean {
+    return this.elector ? this.elector.isLeader : true;
   }
 
   /**
@@ -106,59 +125,73 @@ export class Controller {
     );
   }
 
-  get isLeader(): boolean {
-    return this.elector ? this.elector.isLeader : true;
+  /** An informer on objects of `kind` that we own, feeding the store and the actors they belong to. */
+  private owned(name: string, kind: ResourceKind, opts: { labelSelector?: string; fieldSelector?: string; transform?: (o: KubeObject) => KubeObject; enqueue?: (o: KubeObject) => void } = {}): RunningInformer {
+    const enqueue = opts.enqueue ?? ((obj: KubeObject) => {
+      const actor = ownerActor(obj);
+      if (actor) this.queue.add(keyOf(obj.metadata.namespace, actor));
+    });
+    const informer = runInformer({
+      name,
+      kind,
+      rest: this.o.rest,
+      kubeConfig: this.o.kubeConfig,
+      labelSelector: opts.labelSelector ?? ACTOR_LABEL,
+      ...(opts.fieldSelector ? { fieldSelector: opts.fieldSelector, labelSelector: undefined } : {}),
+      transform: opts.transform ?? stripManagedFields,
+      handlers: { onUpsert: enqueue, onDelete: enqueue },
+      logger: this.o.logger,
+    });
+    this.client.register(kind, informer);
+    this.informers.push(informer);
+    return informer;
   }
 
   start(): void {
-    const { kubeConfig, logger } = this.o;
-    const apps = kubeConfig.makeApiClient(AppsV1Api);
-    const core = kubeConfig.makeApiClient(CoreV1Api);
-    const enqueue = (o: KubernetesObject) => this.queue.add(keyOf(o));
-    const enqueueOwner = (o: KubernetesObject) => {
-      const actor = o.metadata?.labels?.[ACTOR_LABEL];
-      if (actor) this.queue.add(keyOf(o, actor));
-    };
-    const selector = ACTOR_LABEL;
-    this.actorInformer = runAsyncActorInformer(kubeConfig, { onUpsert: enqueue, onDelete: enqueue }, logger);
-    this.informers.push(this.actorInformer);
-    this.informers.push(
-      runInformer({
-        kubeConfig,
-        name: 'deployments',
-        path: '/apis/apps/v1/deployments',
-        labelSelector: selector,
-        list: () => apps.listDeploymentForAllNamespaces({ labelSelector: selector }),
-        handlers: { onUpsert: enqueueOwner, onDelete: enqueueOwner },
-        logger,
-      }),
-      runInformer({
-        kubeConfig,
-        name: 'statefulsets',
-        path: '/apis/apps/v1/statefulsets',
-        labelSelector: selector,
-        list: () => apps.listStatefulSetForAllNamespaces({ labelSelector: selector }),
-        handlers: { onUpsert: enqueueOwner, onDelete: enqueueOwner },
-        logger,
-      }),
-      runInformer({
-        kubeConfig,
-        name: 'pods',
-        path: '/api/v1/pods',
-        labelSelector: selector,
-        list: () => core.listPodForAllNamespaces({ labelSelector: selector }),
-        handlers: { onUpsert: enqueueOwner, onDelete: enqueueOwner },
-        logger,
-      }),
-    );
+    const { logger } = this.o;
+    const enqueueActor = (a: KubeObject) => this.queue.add(keyOf(a.metadata.namespace, a.metadata.name ?? ''));
+    this.actorInformer = runAsyncActorInformer(this.o.rest, this.o.kubeConfig, { onUpsert: enqueueActor, onDelete: enqueueActor }, logger);
+    this.client.register(KINDS.actor, this.actorInformer as unknown as RunningInformer);
+    this.informers.push(this.actorInformer as unknown as RunningInformer);
+    this.owned('deployments', KINDS.deployment);
+    this.owned('statefulsets', KINDS.statefulSet);
+    this.owned('pods', KINDS.pod, { transform: slimPod });
+    this.owned('scaledobjects', KINDS.scaledObject);
+    this.owned('triggerauthentications', KINDS.triggerAuthentication);
+    // KEDA copies the ScaledObject's labels (asya.sh/actor) to its HPA: DESIRED follows the HPA at once.
+    this.owned('horizontalpodautoscalers', KINDS.hpa, { enqueue: (h) => h.metadata.labels?.[ACTOR_LABEL] && this.queue.add(keyOf(h.metadata.namespace, h.metadata.labels[ACTOR_LABEL])) });
+    // ServiceAccounts are ours only with IRSA (and the chart grants them only then).
+    if (irsaConfigured(this.o.config)) this.owned('serviceaccounts', KINDS.serviceAccount);
+    // The runtime ConfigMap is shared by the actors of a namespace: a change concerns all of them.
+    this.owned('configmaps', KINDS.configMap, {
+      fieldSelector: `metadata.name=${RUNTIME_CONFIGMAP}`,
+      enqueue: (cm) => {
+        for (const a of this.actorInformer?.list() ?? []) if (a.metadata.namespace === cm.metadata.namespace) enqueueActor(a);
+      },
+    });
 
-    // Periodic resync: a safety net for missed events; unchanged actors cost no writes.
+    // Periodic resync: a safety net for missed events; with the caches an unchanged actor costs no API call.
     const period = this.o.config.reconciler.resyncPeriodSeconds * 1000;
     this.resyncTimer = setInterval(() => {
       const actors = this.actorInformer?.list() ?? [];
       logger.info('periodic resync', { actors: actors.length });
-      for (const a of actors) this.queue.addAfter(keyOf(a), Math.random() * Math.min(period / 10, 60_000));
+      for (const a of actors) this.queue.addAfter(keyOf(a.metadata.namespace, a.metadata.name ?? ''), Math.random() * Math.min(period / 10, 60_000));
     }, period);
+    // Queues deleted behind our back: a passive check per actor on a period of its own, far shorter than the
+    // resync; a missing queue sends its actor through a reconcile (which declares it again and says so).
+    const queueCheck = this.o.config.reconciler.queueCheckSeconds * 1000;
+    if (queueCheck > 0) {
+      this.queueCheckTimer = setInterval(() => {
+        if (!this.isLeader) return;
+        void this.reconciler.missingQueues(this.actorInformer?.list() ?? []).then(
+          (missing) => {
+            for (const key of missing) this.queue.add(key);
+          },
+          (err: unknown) => logger.warn('queue check failed', { error: (err as Error).message }),
+        );
+      }, queueCheck);
+      this.queueCheckTimer.unref();
+    }
     this.endQueuesCheckTimer = setInterval(() => this.ensureEndQueues(), END_QUEUES_CHECK_MS);
     this.endQueuesCheckTimer.unref();
     this.gaugeTimer = setInterval(() => {
@@ -169,11 +202,13 @@ export class Controller {
     }, 2000);
     this.gaugeTimer.unref();
 
+    // Nothing is reconciled before the caches it reads are filled: an empty cache would look like "create all".
+    const synced = Promise.all(this.informers.filter((i) => !OPTIONAL_CACHES.has(i.name)).map((i) => i.ready));
     const le = this.o.config.reconciler.leaderElection;
     if (le.enabled) {
       this.o.metrics.leader.set(0);
       this.elector = new LeaderElector({
-        client: this.o.client,
+        client: this.o.api,
         namespace: process.env.POD_NAMESPACE ?? le.leaseNamespace,
         name: le.leaseName,
         identity: this.o.identity,
@@ -181,33 +216,46 @@ export class Controller {
         logger,
         onStartedLeading: () => {
           this.o.metrics.leader.set(1);
-          this.queue.start();
-          this.ensureEndQueues();
+          void synced.then(() => {
+            if (!this.isLeader || this.stopped) return;
+            this.queue.start();
+            this.ensureEndQueues();
+          });
         },
         onStoppedLeading: () => {
+          // A short outage of the API server (an upgrade) must cost nothing: stop reconciling, keep the caches
+          // and the queue, and campaign again; another replica may lead meanwhile.
           this.o.metrics.leader.set(0);
           this.queue.pause();
-          this.o.onLostLeadership();
+          logger.warn('not leading: reconciling paused until the lease is held again');
         },
       });
       this.elector.start();
     } else {
       this.o.metrics.leader.set(1);
-      this.queue.start();
-      this.ensureEndQueues();
+      void synced.then(() => {
+        if (this.stopped) return;
+        this.queue.start();
+        this.ensureEndQueues();
+      });
     }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.endQueuesTimer) clearTimeout(this.endQueuesTimer);
-    if (this.endQueuesCheckTimer) clearInterval(this.endQueuesCheckTimer);
-    if (this.resyncTimer) clearInterval(this.resyncTimer);
-    if (this.gaugeTimer) clearInterval(this.gaugeTimer);
+    for (const t of [this.endQueuesTimer]) if (t) clearTimeout(t);
+    for (const t of [this.endQueuesCheckTimer, this.resyncTimer, this.queueCheckTimer, this.gaugeTimer]) if (t) clearInterval(t);
     this.queue.pause();
     await this.queue.shutdown();
     await this.elector?.stop();
     await Promise.all(this.informers.map((i) => i.stop()));
     await Promise.all([...this.o.transports.values()].map((t) => t.close()));
   }
+}
+
+/** Caches of optional APIs (KEDA may not be installed): the reconciler reads through to the API without them. */
+const OPTIONAL_CACHES = new Set(['scaledobjects', 'triggerauthentications']);
+
+function irsaConfigured(config: OperatorConfig): boolean {
+  return Object.values(config.transports).some((t) => t.enabled && t.type === 'sqs' && !!t.config.actorRoleArn);
 }

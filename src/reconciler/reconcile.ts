@@ -5,7 +5,8 @@ import type { AsyncActor, AsyncActorStatus, DefaultedActor, WorkloadKind } from 
 import { validateActor } from '../api/validate.js';
 import { findTransport } from '../config/load.js';
 import type { OperatorConfig, TransportConfig } from '../config/schema.js';
-import { KINDS, KubeApiError, isConflict, isNotFound, type KubeClient, type KubeObject, type ResourceKind } from '../kube/client.js';
+import { KINDS, KubeApiError, isAlreadyExists, isConflict, isNotFound, type KubeClient, type KubeObject, type ResourceKind } from '../kube/client.js';
+import { firstDrift } from './compare.js';
 import {
   END_ACTORS,
   END_QUEUES,
@@ -16,7 +17,6 @@ import {
   RUNTIME_CONFIGMAP,
   SKIP_QUEUE_DELETION_ANNOTATION,
   SPEC_HASH_ANNOTATION,
-  actorServiceAccountFor,
   kedaHpaNameFor,
   queueNameFor,
   triggerAuthNameFor,
@@ -48,6 +48,13 @@ export interface ReconcilerDeps {
   clock?: () => Date;
   /** How long the answer "are the KEDA CRDs served" is trusted. */
   kedaCheckTtlMs?: number;
+  /**
+   * Every actor the reconciler knows of (its informer's cache), for the rule that one queue has one owner.
+   * Without it (tests of one actor) no collision is looked for.
+   */
+  actors?: () => ReadonlyArray<AsyncActor & KubeObject>;
+  /** Reads that bypass a cache that may be behind (after AlreadyExists); default: client. */
+  fresh?: KubeClient;
 }
 
 /** Re-check for KEDA this often while its CRDs are missing (it may be installed later). */
@@ -67,6 +74,15 @@ const RECYCLE_ACTOR_INTERVAL_MS = 10_000;
 const RECYCLE_GLOBAL_PER_MINUTE = 10;
 /** How long the answer "is the pod webhook registered" is trusted. */
 const WEBHOOK_CHECK_TTL_MS = 5_000;
+/** An actor whose queue another actor owns looks again this often (until that actor is gone or renamed). */
+const QUEUE_OWNER_RECHECK_MS = 60_000;
+/** Passive queue checks run this many at a time. */
+const QUEUE_CHECK_PARALLEL = 8;
+
+function queueTakenMessage(actor: KubeObject, owner: KubeObject): string {
+  const queue = queueNameFor(actor.metadata.name ?? '');
+  return `queue ${queue} belongs to actor ${owner.metadata.namespace}/${owner.metadata.name} (queue names leave out the namespace); rename this actor: nothing is done with the queue until then`;
+}
 
 const WORKLOAD_KINDS: Record<WorkloadKind, ResourceKind> = { Deployment: KINDS.deployment, StatefulSet: KINDS.statefulSet };
 
@@ -116,6 +132,7 @@ export class Reconciler {
     const key = `${namespace}/${name}`;
     if (!raw) {
       this.ensured.delete(key);
+      this.validated.delete(key);
       return {};
     }
     if (raw.metadata.deletionTimestamp) return this.finalize(raw);
@@ -126,8 +143,7 @@ export class Reconciler {
       actor = await client.update(KINDS.actor, { ...actor, metadata: { ...actor.metadata, finalizers: [...(actor.metadata.finalizers ?? []), FINALIZER] } });
     }
 
-    // The stored actor is its own old version: rules that ratchet on update (socket.maxSize) pass what is stored.
-    const validation = validateActor(actor, { config: this.deps.config, oldActor: actor });
+    const validation = this.validate(actor);
     const defaulted: DefaultedActor = { ...validation.actor, metadata: actor.metadata };
     const found = findTransport(this.deps.config, String(defaulted.spec?.transport ?? ''));
     if (!found.ok || validation.errors.length > 0) {
@@ -138,10 +154,14 @@ export class Reconciler {
     const transport = this.deps.transports.get(transportConfig.name);
     const spec: QueueSpec = { name: queueNameFor(name), actorName: name, actorNamespace: namespace };
 
-    // 1. Queue.
-    const queue = transport
-      ? await this.ensureQueue(key, transport, transportConfig, spec)
-      : { ready: false, reason: 'TransportNotConfigured', message: `no client for transport ${transportConfig.name}` };
+    // 1. Queue, unless another actor owns it (same name in another namespace on the same transport).
+    const owner = this.queueOwner(actor, transportConfig.name);
+    if (owner) await this.tellQueueTaken(actor, owner);
+    const queue: QueueState = owner
+      ? { ready: false, reason: 'QueueOwnedByAnotherActor', message: queueTakenMessage(actor, owner) }
+      : transport
+        ? await this.ensureQueue(key, transport, transportConfig, spec)
+        : { ready: false, reason: 'TransportNotConfigured', message: `no client for transport ${transportConfig.name}` };
 
     let workloadCond: ConditionInput = { type: CONDITION.workload, status: 'Unknown', reason: 'WaitingForQueue', message: 'the workload is created once the queue exists' };
     let scalingCond: ConditionInput;
@@ -198,8 +218,14 @@ export class Reconciler {
       if (s.requeueAfterMs !== undefined) requeueAfterMs = minDefined(requeueAfterMs, s.requeueAfterMs);
     }
 
-    // 5. Workload readiness from the pods.
-    if (queue.ready && workloadCond.status === 'True') {
+    // 5. Workload readiness from the pods, and from the workload when it cannot even create them (the API
+    // server refuses the pods: a quota, a policy, an invalid field the pod admission finds).
+    const replicaFailure = ((workload?.status as { conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string }> } | undefined)?.conditions ?? []).find(
+      (c) => c.type === 'ReplicaFailure' && c.status === 'True',
+    );
+    if (queue.ready && workloadCond.status === 'True' && workloadOurs && replicaFailure) {
+      workloadCond = { type: CONDITION.workload, status: 'False', reason: replicaFailure.reason || 'FailedCreate', message: `${kind} ${name} cannot create pods: ${replicaFailure.message ?? ''}`.trim() };
+    } else if (queue.ready && workloadCond.status === 'True') {
       if (counts.failing > 0) {
         workloadCond = { type: CONDITION.workload, status: 'False', reason: 'PodsFailing', message: describeFailures(counts.failures) };
       } else {
@@ -236,8 +262,78 @@ export class Reconciler {
       ...(scaledObjectRef ? { scaledObjectRef } : {}),
     });
     await this.writeStatus(actor, status);
+    // A queue owned by another actor waits for that actor to go (its deletion enqueues nothing here: look again).
+    if (owner) return { requeueAfterMs: QUEUE_OWNER_RECHECK_MS };
     if (!queue.ready && queue.retryAfterMs === undefined) return { backoff: true, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
     return requeueAfterMs !== undefined ? { requeueAfterMs } : {};
+  }
+
+  // ---- validation, once per generation ----
+
+  private readonly validated = new Map<string, { version: string; result: ReturnType<typeof validateActor> }>();
+
+  /** The stored actor is its own old version: rules that ratchet on update (socket.maxSize) pass what is stored. */
+  private validate(actor: AsyncActor & KubeObject): ReturnType<typeof validateActor> {
+    const key = `${actor.metadata.namespace}/${actor.metadata.name}`;
+    const version = `${actor.metadata.uid}/${actor.metadata.generation}`;
+    const memo = this.validated.get(key);
+    if (memo && actor.metadata.generation !== undefined && memo.version === version) return memo.result;
+    const result = validateActor(actor, { config: this.deps.config, oldActor: actor });
+    this.validated.set(key, { version, result });
+    return result;
+  }
+
+  // ---- one queue, one owner ----
+
+  /**
+   * The actor that owns this actor's queue when it is not this one: queue names leave out the namespace, so two
+   * actors of one name in two namespaces on one transport would share a queue (the webhook refuses the second
+   * from its cache, which can be behind). The first created keeps it; ties go to the namespace first in order.
+   */
+  private queueOwner(actor: AsyncActor & KubeObject, transport: string): (AsyncActor & KubeObject) | undefined {
+    const all = this.deps.actors?.() ?? [];
+    const name = actor.metadata.name;
+    const rank = (a: KubeObject) => `${a.metadata.creationTimestamp ?? ''}\u0000${a.metadata.namespace ?? ''}`;
+    let first: (AsyncActor & KubeObject) | undefined;
+    for (const other of all) {
+      if (other.metadata.name !== name || other.spec?.transport !== transport) continue;
+      if (!first || rank(other) < rank(first)) first = other;
+    }
+    return first && first.metadata.namespace !== actor.metadata.namespace ? first : undefined;
+  }
+
+  private readonly toldQueueTaken = new Set<string>();
+
+  private async tellQueueTaken(actor: KubeObject, owner: KubeObject): Promise<void> {
+    const key = `${actor.metadata.uid}/${owner.metadata.uid}`;
+    if (this.toldQueueTaken.has(key)) return;
+    this.toldQueueTaken.add(key);
+    await this.event(actor, 'Warning', 'QueueOwnedByAnotherActor', queueTakenMessage(actor, owner));
+  }
+
+  // ---- queues deleted behind our back ----
+
+  /**
+   * Keys of the actors whose queue, declared by this process, is gone from the broker: a passive check each,
+   * a few at a time. Their reconcile declares the queue again and says so.
+   */
+  async missingQueues(actors: ReadonlyArray<AsyncActor & KubeObject>): Promise<string[]> {
+    const missing: string[] = [];
+    const todo = actors.filter((a) => !a.metadata.deletionTimestamp && this.ensured.has(`${a.metadata.namespace}/${a.metadata.name}`));
+    const check = async (a: AsyncActor & KubeObject): Promise<void> => {
+      const ns = a.metadata.namespace ?? '';
+      const name = a.metadata.name ?? '';
+      const found = findTransport(this.deps.config, String(a.spec?.transport ?? ''));
+      const transport = found.ok ? this.deps.transports.get(found.transport.name) : undefined;
+      if (!transport) return;
+      try {
+        if (!(await transport.queueExists({ name: queueNameFor(name), actorName: name, actorNamespace: ns }))) missing.push(`${ns}/${name}`);
+      } catch {
+        // A broker that cannot be asked is the reconcile's business (TransportReady), not this check's.
+      }
+    };
+    for (let i = 0; i < todo.length; i += QUEUE_CHECK_PARALLEL) await Promise.all(todo.slice(i, i + QUEUE_CHECK_PARALLEL).map(check));
+    return missing;
   }
 
   // ---- queue ----
@@ -359,18 +455,33 @@ export class Reconciler {
 
   // ---- owned objects ----
 
-  /** Creates or updates an object whose intent is summarised by its spec-hash annotation. */
-  private async apply(kind: ResourceKind, desired: KubeObject, ownerUid: string | undefined): Promise<{ object: KubeObject; changed: boolean }> {
+  /**
+   * Creates the object, or brings the live one back to what we want: written when our intent changed (its
+   * spec-hash annotation) or when the live object drifted from it (compare.ts: someone else's edit), never
+   * because of the API server's defaults. An object that exists although the cache does not have it yet
+   * (AlreadyExists) is read from the API and taken from there.
+   */
+  private async apply(kind: ResourceKind, desired: KubeObject, ownerUid: string | undefined, actor?: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): Promise<{ object: KubeObject; changed: boolean }> {
     const { client } = this.deps;
     const ns = desired.metadata.namespace ?? '';
     const name = desired.metadata.name ?? '';
-    const existing = await client.get<KubeObject>(kind, ns, name);
-    if (!existing) return { object: await client.create(kind, desired), changed: true };
+    let existing = await client.get<KubeObject>(kind, ns, name);
+    if (!existing) {
+      try {
+        return { object: await client.create(kind, desired), changed: true };
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+        existing = await (this.deps.fresh ?? client).get<KubeObject>(kind, ns, name);
+        if (!existing) throw err;
+      }
+    }
     if (ownerUid && !ownedBy(existing, ownerUid)) {
       throw new KubeApiError(409, `${kind.kind} ${ns}/${name} exists and is not owned by this actor; rename or delete it`, 'NotOwned');
     }
     const wanted = desired.metadata.annotations?.[SPEC_HASH_ANNOTATION];
-    if (wanted && existing.metadata.annotations?.[SPEC_HASH_ANNOTATION] === wanted) return { object: existing, changed: false };
+    const sameIntent = !!wanted && existing.metadata.annotations?.[SPEC_HASH_ANNOTATION] === wanted;
+    const drift = firstDrift(comparable(desired), existing);
+    if (sameIntent && (drift === undefined || this.unconvergeable.has(`${existing.metadata.uid}/${wanted}`))) return { object: existing, changed: false };
     const next: KubeObject = {
       ...existing,
       ...Object.fromEntries(Object.entries(desired).filter(([k]) => k !== 'metadata' && k !== 'status')),
@@ -381,16 +492,43 @@ export class Reconciler {
         ...(desired.metadata.ownerReferences ? { ownerReferences: desired.metadata.ownerReferences } : {}),
       },
     };
-    return { object: await client.update(kind, next), changed: true };
+    const object = await client.update(kind, next);
+    if (sameIntent) await this.tellDriftRepaired(actor, kind, name, drift ?? '/');
+    this.checkConverged(kind, desired, object, wanted);
+    return { object, changed: true };
   }
 
+  /** Live objects changed by someone else and restored, as a Warning Event on the actor. */
+  private async tellDriftRepaired(actor: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'> | undefined, kind: ResourceKind, name: string, path: string): Promise<void> {
+    this.deps.logger.warn('restored an object changed outside the reconciler', { kind: kind.kind, name, field: path });
+    if (actor) await this.event(actor, 'Warning', 'DriftRepaired', `${kind.kind} ${name} was changed outside the reconciler (${path}); restored`);
+  }
+
+  /**
+   * Objects hashes of which a write does not converge (a mutating admission webhook changes what we write):
+   * left alone until our intent changes, instead of a write per reconcile.
+   */
+  private readonly unconvergeable = new Set<string>();
+
+  private checkConverged(kind: ResourceKind, desired: KubeObject, written: KubeObject, wanted: string | undefined): void {
+    const drift = firstDrift(comparable(desired), written);
+    if (drift === undefined || !wanted) return;
+    this.unconvergeable.add(`${written.metadata.uid}/${wanted}`);
+    this.deps.logger.warn('the API server changes what the reconciler writes (a mutating admission webhook?): not rewriting it until the actor changes', {
+      kind: kind.kind,
+      name: written.metadata.name,
+      field: drift,
+    });
+  }
+
+  /**
+   * ServiceAccount asya-<name> for SQS actors with IRSA. Nothing is looked up otherwise: without IRSA the
+   * reconciler has no ServiceAccount rights (least privilege), and one left from an earlier configuration is
+   * owned by its actor and goes with it.
+   */
   private async ensureServiceAccount(actor: DefaultedActor, tc: TransportConfig): Promise<void> {
     const desired = desiredServiceAccount(actor, tc);
-    if (desired) await this.apply(KINDS.serviceAccount, desired, actor.metadata.uid);
-    else {
-      const existing = await this.deps.client.get<KubeObject>(KINDS.serviceAccount, actor.metadata.namespace ?? '', actorServiceAccountFor(actor.metadata.name ?? ''));
-      if (existing && ownedBy(existing, actor.metadata.uid)) await this.deleteIgnoringMissing(KINDS.serviceAccount, existing);
-    }
+    if (desired) await this.apply(KINDS.serviceAccount, desired, actor.metadata.uid, actor);
   }
 
   private async ensureRuntimeConfigMap(namespace: string, script: string): Promise<void> {
@@ -427,15 +565,22 @@ export class Reconciler {
         await this.deleteIgnoringMissing(WORKLOAD_KINDS[otherKind], other, 'Background');
         await this.event(actor, 'Normal', 'WorkloadKindChanged', `deleted ${otherKind} ${name}: spec.workload.kind is now ${desired.kind}`);
       }
-      const existing = await client.get<KubeObject>(kindRef, ns, name);
+      let existing = await client.get<KubeObject>(kindRef, ns, name);
       if (!existing) {
         // With scaling on, KEDA owns the count, but only once its ScaledObject exists: created without replicas
         // the workload would start at the API default 1 and make a pod per actor that KEDA then removes.
         const initial = desired.replicas === undefined ? actor.spec.scaling.minReplicas : undefined;
         const object = initial === undefined ? desired.object : { ...desired.object, spec: { ...(desired.object.spec as Record<string, unknown>), replicas: initial } };
-        await client.create(kindRef, object);
-        await this.event(actor, 'Normal', 'WorkloadCreated', `created ${desired.kind} ${name}`);
-        return ok(`${desired.kind} ${name} created`);
+        try {
+          await client.create(kindRef, object);
+          await this.event(actor, 'Normal', 'WorkloadCreated', `created ${desired.kind} ${name}`);
+          return ok(`${desired.kind} ${name} created`);
+        } catch (err) {
+          // There, but not in the cache: behind, or no longer selected (its asya.sh/actor label removed).
+          if (!isAlreadyExists(err)) throw err;
+          existing = await (this.deps.fresh ?? client).get<KubeObject>(kindRef, ns, name);
+          if (!existing) throw err;
+        }
       }
       if (!ownedBy(existing, uid)) return fail('WorkloadConflict', `${desired.kind} ${ns}/${name} exists and is not owned by this actor; delete or rename it`);
       if (existing.metadata.deletionTimestamp) return { ...fail('WorkloadRecreating', `waiting for the old ${desired.kind} ${name} to be deleted`), requeueAfterMs: RECREATE_WAIT_MS };
@@ -448,15 +593,17 @@ export class Reconciler {
         await this.event(actor, 'Normal', 'WorkloadRecreated', `${desired.kind} ${name} is re-created because an immutable field changed (selector, serviceName or volumeClaimTemplates)`);
         return { ...fail('WorkloadRecreating', `re-creating ${desired.kind} ${name} for a change of an immutable field`), requeueAfterMs: RECREATE_WAIT_MS };
       }
-      const hashSame = existing.metadata.annotations?.[SPEC_HASH_ANNOTATION] === desired.object.metadata.annotations?.[SPEC_HASH_ANNOTATION];
+      const wanted = desired.object.metadata.annotations?.[SPEC_HASH_ANNOTATION];
+      const hashSame = existing.metadata.annotations?.[SPEC_HASH_ANNOTATION] === wanted;
       const replicas = (existing.spec as { replicas?: number } | undefined)?.replicas;
-      const replicasSame = desired.replicas === undefined || replicas === desired.replicas;
-      const ownerSame = stableStringify(existing.metadata.ownerReferences) === stableStringify(desired.object.metadata.ownerReferences);
-      if (hashSame && replicasSame && ownerSame) return ok(`${desired.kind} ${name} up to date`);
+      // The fields we own (template, selector, replicas when scaling is off), labels and owner; not what the
+      // API server defaulted, nor replicas under KEDA.
+      const drift = firstDrift(comparable(desired.object), existing);
+      if (hashSame && (drift === undefined || this.unconvergeable.has(`${existing.metadata.uid}/${wanted}`))) return ok(`${desired.kind} ${name} up to date`);
       const spec = { ...(desired.object.spec as Record<string, unknown>) };
       // KEDA owns the count when scaling is on: a replace without replicas would reset it to 1.
       if (desired.replicas === undefined && replicas !== undefined) spec.replicas = replicas;
-      await client.update(kindRef, {
+      const written = await client.update(kindRef, {
         ...existing,
         metadata: {
           ...existing.metadata,
@@ -466,6 +613,8 @@ export class Reconciler {
         },
         spec,
       });
+      if (hashSame) await this.tellDriftRepaired(actor, kindRef, name, drift ?? '/');
+      this.checkConverged(kindRef, desired.object, written, wanted);
       return ok(`${desired.kind} ${name} updated`);
     } catch (err) {
       if (isRetriable(err)) throw err;
@@ -490,12 +639,12 @@ export class Reconciler {
     const desired = desiredScaling(actor, tc, tc.type === 'sqs' ? queueUrl : undefined);
     if (!desired) return { condition: { type: CONDITION.scaling, status: 'True', reason: 'ScalingDisabled', message: 'scaling disabled' } };
     try {
-      if (desired.triggerAuthentication) await this.apply(KINDS.triggerAuthentication, desired.triggerAuthentication, uid);
+      if (desired.triggerAuthentication) await this.apply(KINDS.triggerAuthentication, desired.triggerAuthentication, uid, actor);
       else {
         const ta = await client.get<KubeObject>(KINDS.triggerAuthentication, ns, triggerAuthNameFor(name));
         if (ta && ownedBy(ta, uid)) await this.deleteIgnoringMissing(KINDS.triggerAuthentication, ta);
       }
-      const { object: so, changed } = await this.apply(KINDS.scaledObject, desired.scaledObject, uid);
+      const { object: so, changed } = await this.apply(KINDS.scaledObject, desired.scaledObject, uid, actor);
       if (changed) await this.event(actor, 'Normal', 'ScaledObjectApplied', `ScaledObject ${name}: ${actor.spec.scaling.minReplicas}..${actor.spec.scaling.maxReplicas} replicas, ${actor.spec.scaling.queueLength} messages per replica`);
       const ready = ((so.status as { conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string }> } | undefined)?.conditions ?? []).find((c) => c.type === 'Ready');
       // ScaledObjectReady only once KEDA says so; until then ScaledObjectApplied, and we look again soon
@@ -557,8 +706,11 @@ export class Reconciler {
     const skip = actor.metadata.annotations?.[SKIP_QUEUE_DELETION_ANNOTATION] === 'true';
     const found = findTransport(config, String(actor.spec?.transport ?? ''));
     const transport = found.ok ? this.deps.transports.get(found.transport.name) : undefined;
-    // The end queues are the transport's, not the end actor's: every sidecar needs them (ensureEndQueues).
-    if (config.reconciler.deleteQueues && !skip && transport && !END_QUEUES.includes(queueNameFor(name))) {
+    // The end queues are the transport's, not the end actor's: every sidecar needs them (ensureEndQueues). And a
+    // queue another actor maps to (the same name in another namespace) stays: it may hold that actor's messages.
+    const shared = found.ok && this.deps.actors?.().some((a) => a.metadata.name === name && a.metadata.namespace !== ns && a.spec?.transport === found.transport.name);
+    if (shared) await this.event(actor, 'Normal', 'QueueKept', `queue ${queueNameFor(name)} is kept: another actor named ${name} uses it`);
+    if (config.reconciler.deleteQueues && !skip && transport && !shared && !END_QUEUES.includes(queueNameFor(name))) {
       try {
         await transport.deleteQueue({ name: queueNameFor(name), actorName: name, actorNamespace: ns });
         await this.event(actor, 'Normal', 'QueueDeleted', `deleted queue ${queueNameFor(name)} on ${transport.name}`);
@@ -641,6 +793,12 @@ export class Reconciler {
   private async event(actor: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>, type: EventType, reason: string, message: string): Promise<void> {
     await this.deps.events?.record(actor, type, reason, message);
   }
+}
+
+/** What we set of an object, for the drift comparison: its content, labels and owner (not our hash annotation). */
+function comparable(desired: KubeObject): Record<string, unknown> {
+  const { metadata, ...rest } = desired;
+  return { ...rest, metadata: { labels: metadata.labels, ownerReferences: metadata.ownerReferences } };
 }
 
 function terminatingFacts(): Parameters<typeof computeStatus>[0]['facts'] {

@@ -298,15 +298,21 @@ describe('RBAC: each component its own ServiceAccount and only the verbs it uses
       'apps/statefulsets': ['create', 'delete', 'get', 'list', 'update', 'watch'],
       'core/pods': ['delete', 'list', 'watch'],
       'admissionregistration.k8s.io/mutatingwebhookconfigurations': ['list'],
-      'core/configmaps': ['create', 'get', 'update'],
-      'core/serviceaccounts': ['create', 'get', 'update'],
-      'keda.sh/scaledobjects': ['create', 'delete', 'get', 'update'],
-      'keda.sh/triggerauthentications': ['create', 'delete', 'get', 'update'],
-      'autoscaling/horizontalpodautoscalers': ['get'],
+      // Any ConfigMap may be created (RBAC cannot limit create by name); only asya-runtime read, watched, updated.
+      'core/configmaps': ['create'],
+      'core/configmaps[asya-runtime]': ['get', 'list', 'update', 'watch'],
+      'keda.sh/scaledobjects': ['create', 'delete', 'get', 'list', 'update', 'watch'],
+      'keda.sh/triggerauthentications': ['create', 'delete', 'get', 'list', 'update', 'watch'],
+      'autoscaling/horizontalpodautoscalers': ['get', 'list', 'watch'],
       'core/events': ['create'],
     });
     expect(Object.keys(cluster).filter((k) => k.includes('secrets'))).toEqual([]);
     for (const verbs of Object.values(cluster)) expect(verbs).not.toContain('*');
+  });
+
+  test('reconciler: ServiceAccount rights only when an SQS transport has an IRSA role', () => {
+    expect(rulesOf(r('sqsIrsa').get('ClusterRole', RECONCILER) as unknown as IClusterRole)['core/serviceaccounts']).toEqual(['create', 'delete', 'get', 'list', 'update', 'watch']);
+    expect(rulesOf(r('defaults').get('ClusterRole', RECONCILER) as unknown as IClusterRole)['core/serviceaccounts']).toBeUndefined();
   });
 
   test('reconciler, release namespace only: its own Lease by name, no Secrets (passwords are mounted files)', () => {

@@ -423,3 +423,105 @@ describe('end queues', () => {
     expect([...rabbit.queues.keys()].sort()).toEqual(['asya-error-end', 'asya-happy-end']);
   });
 });
+
+describe('drift: the live objects are brought back to what the actor says', () => {
+  const dep = (name = 'echo') => client.peek<KubeObject & { spec: any }>(KINDS.deployment, 'default', name)!;
+  async function settled(spec: Record<string, unknown> = {}) {
+    await createActor(client, makeActor('echo', spec));
+    const r = reconciler();
+    await r.reconcile('default', 'echo');
+    settleWorkload(client, 'default', 'echo');
+    await r.reconcile('default', 'echo');
+    client.resetCalls();
+    return r;
+  }
+
+  it('`kubectl set image` on the Deployment is restored, with a Warning naming the field; then nothing is written', async () => {
+    const r = await settled();
+    const d = dep();
+    d.spec.template.spec.containers[0].image = 'attacker/image:1';
+    client.simulate(KINDS.deployment, d);
+    await r.reconcile('default', 'echo');
+    expect(dep().spec.template.spec.containers[0].image).toBe('example/handler:1');
+    expect(events().find((e) => e.reason === 'DriftRepaired')?.message).toBe(
+      'Deployment echo was changed outside the reconciler (/spec/template/spec/containers/0/image); restored',
+    );
+    client.resetCalls();
+    await r.reconcile('default', 'echo');
+    expect(client.writes()).toEqual([]);
+  });
+
+  it('`kubectl set env` (an extra variable) is drift; the API server\'s defaults and canonical quantities are not', async () => {
+    const r = await settled({ workload: { template: { spec: { containers: [{ name: 'asya-runtime', image: 'example/handler:1', resources: { limits: { memory: '1024Mi' } } }] } } } });
+    const d = dep();
+    // What the API server stores: defaults added, the quantity in its canonical form.
+    Object.assign(d.spec.template.spec.containers[0], { terminationMessagePath: '/dev/termination-log', imagePullPolicy: 'IfNotPresent', resources: { limits: { memory: '1Gi' } } });
+    d.spec.template.spec.dnsPolicy = 'ClusterFirst';
+    client.simulate(KINDS.deployment, d);
+    await r.reconcile('default', 'echo');
+    expect(client.writes()).toEqual([]);
+    const e = dep();
+    e.spec.template.spec.containers[0].env = [{ name: 'DEBUG', value: '1' }];
+    client.simulate(KINDS.deployment, e);
+    await r.reconcile('default', 'echo');
+    expect(dep().spec.template.spec.containers[0].env).toBeUndefined();
+    expect(client.writes().slice(0, 2)).toMatchObject([{ verb: 'update', kind: 'Deployment' }, { verb: 'create', kind: 'Event', name: expect.stringMatching(/^echo\./) }]);
+  });
+
+  it('replicas changed by KEDA are not drift; a hand edit of the ScaledObject is', async () => {
+    const r = await settled({ scaling: { enabled: true, maxReplicas: 5 } });
+    kedaScale(client, 'default', 'echo', 3);
+    await r.reconcile('default', 'echo');
+    expect(dep().spec.replicas).toBe(3);
+    const so = client.peek<KubeObject & { spec: any }>(KINDS.scaledObject, 'default', 'echo')!;
+    so.spec.maxReplicaCount = 500;
+    client.simulate(KINDS.scaledObject, so);
+    await r.reconcile('default', 'echo');
+    expect(client.peek<KubeObject & { spec: any }>(KINDS.scaledObject, 'default', 'echo')!.spec.maxReplicaCount).toBe(5);
+  });
+});
+
+describe('one queue, one owner', () => {
+  it('a second actor of the same name in another namespace gets a condition and an Event, and no queue operation; neither deletion removes the queue under the other', async () => {
+    const a = await createActor(client, makeActor('twin', {}, 'team-a'));
+    now = new Date('2026-01-01T00:00:01Z');
+    const b = await createActor(client, { ...makeActor('twin', {}, 'team-b'), metadata: { ...makeActor('twin', {}, 'team-b').metadata, creationTimestamp: '2099-01-01T00:00:00Z' } });
+    const all = () => client.all<Actor>(KINDS.actor);
+    const r = new Reconciler({ client, config: makeConfig(), transports: new Map([['rabbitmq', rabbit]]), runtimeScript: 'x', logger, events: new KubeEventRecorder(client, logger, () => now), clock: () => now, actors: all });
+    await r.reconcile('team-a', 'twin');
+    expect(rabbit.queues.get('asya-twin')?.declared).toBe(1);
+    rabbit.queues.get('asya-twin')!.depth = 7; // team-a's messages
+    expect(await r.reconcile('team-b', 'twin')).toEqual({ requeueAfterMs: 60_000 });
+    expect(rabbit.queues.get('asya-twin')?.declared).toBe(1);
+    const later = client.peek<Actor>(KINDS.actor, 'team-b', 'twin')!;
+    expect(cond(later, 'TransportReady')).toMatchObject({ status: 'False', reason: 'QueueOwnedByAnotherActor' });
+    expect(cond(later, 'TransportReady')?.message).toContain('belongs to actor team-a/twin');
+    expect(later.status?.status).toBe('TransportError');
+    expect(client.peek(KINDS.deployment, 'team-b', 'twin')).toBeUndefined();
+    expect(events().filter((e) => e.reason === 'QueueOwnedByAnotherActor')).toHaveLength(1);
+
+    // Deleting the later one keeps the queue (and team-a's messages).
+    await client.delete(KINDS.actor, 'team-b', 'twin');
+    await r.reconcile('team-b', 'twin');
+    expect(client.peek(KINDS.actor, 'team-b', 'twin')).toBeUndefined();
+    expect(rabbit.queues.get('asya-twin')?.depth).toBe(7);
+    expect(a.metadata.name).toBe(b.metadata.name);
+  });
+});
+
+describe('a workload that cannot create its pods', () => {
+  it("shows the Deployment's ReplicaFailure in WorkloadReady and STATUS WorkloadError", async () => {
+    await createActor(client, makeActor('echo', { workload: { replicas: 1 } }));
+    const r = reconciler();
+    await r.reconcile('default', 'echo');
+    const d = client.peek<KubeObject>(KINDS.deployment, 'default', 'echo')!;
+    client.simulate(KINDS.deployment, {
+      ...d,
+      status: { conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'pods "echo-1" is forbidden: exceeded quota: pods' }] },
+    });
+    await r.reconcile('default', 'echo');
+    const a = actorNow();
+    expect(cond(a, 'WorkloadReady')).toMatchObject({ status: 'False', reason: 'FailedCreate', message: 'Deployment echo cannot create pods: pods "echo-1" is forbidden: exceeded quota: pods' });
+    expect(a.status?.status).toBe('WorkloadError');
+  });
+});

@@ -197,3 +197,10 @@ annotations:
   cert-manager.io/inject-ca-from: {{ printf "%s/%s" .Release.Namespace (include "asya.tlsSecretName" .) }}
 {{- end }}
 {{- end }}
+
+{{/* "true" when an enabled SQS transport has an actorRoleArn (the reconciler then manages ServiceAccounts). */}}
+{{- define "asya.irsaEnabled" -}}
+{{- range $name, $t := .Values.transports }}
+{{- if and $t.enabled (eq $t.type "sqs") $t.config $t.config.actorRoleArn }}true{{- end }}
+{{- end }}
+{{- end }}
