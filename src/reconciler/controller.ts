@@ -72,6 +72,7 @@ export class Controller {
       logger: o.logger,
       events: new KubeEventRecorder(o.api, o.logger),
       actors: () => this.actorInformer?.list() ?? [],
+      fresh: o.api,
     });
     this.queue = new WorkQueue({
       concurrency: o.concurrency,

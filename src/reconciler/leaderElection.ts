@@ -28,7 +28,7 @@ export interface LeaderElectorOptions {
   logger: Logger;
   clock?: () => Date;
   onStartedLeading: () => void;
-  /** The process should stop reconciling at once (the usual reaction is to exit). */
+  /** The process must stop reconciling at once; the elector keeps campaigning and calls onStartedLeading again. */
   onStoppedLeading: () => void;
 }
 
@@ -76,10 +76,18 @@ export class LeaderElector {
   private async loop(): Promise<void> {
     if (this.stopped) return;
     let ok = false;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      ok = await this.tryAcquireOrRenew();
+      // An API server that accepts the connection and never answers (overloaded, frozen) must not hold the
+      // attempt past the point where the lease may have gone to someone else: each attempt has a deadline.
+      ok = await Promise.race([
+        this.tryAcquireOrRenew(),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${this.retryMs} ms`)), this.retryMs))),
+      ]);
     } catch (err) {
       this.o.logger.warn('leader election attempt failed', { error: (err as Error).message });
+    } finally {
+      clearTimeout(timer);
     }
     if (ok) {
       this.lastRenew = Date.now();

@@ -160,7 +160,7 @@ export class Reconciler {
     const queue: QueueState = owner
       ? { ready: false, reason: 'QueueOwnedByAnotherActor', message: queueTakenMessage(actor, owner) }
       : transport
-        ? await this.ensureQueue(key, transport, transportConfig, spec)
+        ? await this.ensureQueue(key, transport, transportConfig, spec, actor)
         : { ready: false, reason: 'TransportNotConfigured', message: `no client for transport ${transportConfig.name}` };
 
     let workloadCond: ConditionInput = { type: CONDITION.workload, status: 'Unknown', reason: 'WaitingForQueue', message: 'the workload is created once the queue exists' };
@@ -338,7 +338,7 @@ export class Reconciler {
 
   // ---- queue ----
 
-  private async ensureQueue(key: string, transport: Transport, tc: TransportConfig, spec: QueueSpec): Promise<QueueState> {
+  private async ensureQueue(key: string, transport: Transport, tc: TransportConfig, spec: QueueSpec, actor: KubeObject): Promise<QueueState> {
     const intent = hashOf({ transport: tc.name, type: tc.type, config: tc.config, queue: spec });
     const known = this.ensured.get(key);
     try {
@@ -347,6 +347,7 @@ export class Reconciler {
         const stats = await transport.stats(spec);
         if (stats) return { ready: true, reason: 'QueueReady', message: `queue ${spec.name} exists`, stats, url: known.url };
         this.deps.logger.warn('queue disappeared, declaring it again', { queue: spec.name, transport: tc.name });
+        await this.event(actor, 'Warning', 'QueueRecreated', `queue ${spec.name} was gone from ${tc.name} (deleted outside the reconciler, or the broker lost it); declared again: messages sent meanwhile were dropped`);
       }
       const info = await transport.ensureQueue(spec);
       this.ensured.set(key, { hash: intent, url: info.url });

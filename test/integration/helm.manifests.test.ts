@@ -16,7 +16,7 @@ test('node scripts/generate-manifests.mjs --check: every generated file is curre
 test('manifests/asya-operator.yaml: a Namespace first, everything namespaced in asya-system, no helm test hooks, not labelled as managed by Helm', () => {
   const docs = parseDocs(readFileSync(join(ROOT, 'manifests/asya-operator.yaml'), 'utf8'));
   expect(docs[0]).toMatchObject({ kind: 'Namespace', metadata: { name: 'asya-system' } });
-  const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']);
+  const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
   for (const d of docs) {
     if (!clusterScoped.has(d.kind)) expect(`${d.kind}/${d.metadata.name}: ${d.metadata.namespace}`).toBe(`${d.kind}/${d.metadata.name}: asya-system`);
     expect(d.metadata.annotations?.['helm.sh/hook']).toBeUndefined();

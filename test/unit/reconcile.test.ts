@@ -11,6 +11,8 @@ import { FINALIZER, SKIP_QUEUE_DELETION_ANNOTATION } from '../../src/names.js';
 import { kedaScale, settleWorkload } from '../support/cluster.js';
 import { createActor, logger, makeActor, makeConfig } from '../support/fixtures.js';
 import { MemoryTransport } from '../support/memoryTransport.js';
+import { memoryInformer } from '../support/memoryInformer.js';
+import { CachedClient } from '../../src/reconciler/cache.js';
 
 type Actor = AsyncActor & KubeObject;
 
@@ -523,5 +525,42 @@ describe('a workload that cannot create its pods', () => {
     const a = actorNow();
     expect(cond(a, 'WorkloadReady')).toMatchObject({ status: 'False', reason: 'FailedCreate', message: 'Deployment echo cannot create pods: pods "echo-1" is forbidden: exceeded quota: pods' });
     expect(a.status?.status).toBe('WorkloadError');
+  });
+});
+
+describe('reads from caches (CachedClient)', () => {
+  it('a Deployment that left the label-selected cache is taken back from the API (AlreadyExists) and relabelled', async () => {
+    const cached = new CachedClient(client);
+    for (const kind of [KINDS.actor, KINDS.deployment, KINDS.pod, KINDS.scaledObject, KINDS.triggerAuthentication, KINDS.hpa]) {
+      cached.register(kind, memoryInformer(client, kind, kind === KINDS.actor ? undefined : { 'asya.sh/actor': 'echo' }));
+    }
+    await createActor(client, makeActor('echo'));
+    const r = new Reconciler({ client: cached, fresh: client, config: makeConfig(), transports: new Map([['rabbitmq', rabbit]]), runtimeScript: 'x', logger, clock: () => now });
+    await r.reconcile('default', 'echo');
+    const d = client.peek<KubeObject>(KINDS.deployment, 'default', 'echo')!;
+    const { 'asya.sh/actor': _gone, ...labels } = d.metadata.labels ?? {};
+    client.simulate(KINDS.deployment, { ...d, metadata: { ...d.metadata, labels } });
+    expect(await cached.get(KINDS.deployment, 'default', 'echo')).toBeUndefined();
+    await r.reconcile('default', 'echo');
+    expect(client.peek<KubeObject>(KINDS.deployment, 'default', 'echo')!.metadata.labels?.['asya.sh/actor']).toBe('echo');
+    expect(await cached.get(KINDS.deployment, 'default', 'echo')).toBeDefined();
+  });
+
+  it('an unchanged actor is reconciled without a single API read', async () => {
+    const cached = new CachedClient(client);
+    for (const kind of [KINDS.actor, KINDS.deployment, KINDS.statefulSet, KINDS.pod, KINDS.scaledObject, KINDS.triggerAuthentication, KINDS.hpa, KINDS.configMap]) {
+      cached.register(kind, memoryInformer(client, kind));
+    }
+    await createActor(client, makeActor('echo', { scaling: { enabled: true } }));
+    const r = new Reconciler({ client: cached, fresh: client, config: makeConfig(), transports: new Map([['rabbitmq', rabbit]]), runtimeScript: 'x', logger, clock: () => now });
+    await r.reconcile('default', 'echo');
+    settleWorkload(client, 'default', 'echo');
+    kedaScale(client, 'default', 'echo', 1);
+    await r.reconcile('default', 'echo');
+    client.resetCalls();
+    await r.reconcile('default', 'echo');
+    // served(ScaledObject) is asked once a minute at most; nothing else goes to the API server.
+    expect(client.calls.filter((c) => c.verb === 'get' || c.verb === 'list')).toEqual([]);
+    expect(client.writes()).toEqual([]);
   });
 });

@@ -75,14 +75,16 @@ describe('WorkQueue', () => {
     });
     q2.start();
     q2.add('x');
-    await tick(400);
+    // Lower bounds only depend on the queue; the wait is generous because the machines are shared and busy.
+    for (let waited = 0; times.length < 5 && waited < 5000; waited += 50) await tick(50);
     expect(times).toHaveLength(5);
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     expect(gaps[0]).toBeGreaterThanOrEqual(18);
     expect(gaps[1]).toBeGreaterThanOrEqual(38);
     expect(gaps[2]).toBeGreaterThanOrEqual(78);
     expect(gaps[3]).toBeGreaterThanOrEqual(28);
-    expect(gaps[3]).toBeLessThan(78);
+    // requeueAfter (30 ms), not the next backoff step (160 ms).
+    expect(gaps[3]).toBeLessThan(150);
     await q.shutdown();
     await q2.shutdown();
   });

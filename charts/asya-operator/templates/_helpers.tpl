@@ -114,6 +114,7 @@ namespaceSelector:
     "resyncPeriodSeconds" .Values.reconciler.resyncPeriodSeconds
     "deleteQueues" .Values.reconciler.deleteQueues
     "queueDeletionTimeoutSeconds" .Values.reconciler.queueDeletionTimeoutSeconds
+    "queueCheckSeconds" .Values.reconciler.queueCheckSeconds
     "leaderElection" (dict "enabled" .Values.leaderElection.enabled "leaseName" (include "asya.reconcilerName" .) "leaseNamespace" .Release.Namespace "leaseDurationSeconds" .Values.leaderElection.leaseDurationSeconds))
 }}
 {{- toYaml $cfg }}

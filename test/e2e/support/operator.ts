@@ -44,8 +44,8 @@ export async function startOperatorOnHost(o: HostOperatorOptions): Promise<HostO
   await kubectl(['create', 'namespace', o.namespace]);
   const values = { 'certManager.enabled': false, ...o.values };
   const inCluster = await renderChart('asya-operator', o.release, o.namespace, values);
-  const setup = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].flatMap((k) => byKind(inCluster, k));
-  const clusterScoped: K8sObject[] = setup.filter((x) => x.kind.startsWith('Cluster'));
+  const setup = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'].flatMap((k) => byKind(inCluster, k));
+  const clusterScoped: K8sObject[] = setup.filter((x) => x.kind.startsWith('Cluster') || x.kind.startsWith('ValidatingAdmissionPolicy'));
   await applyObjects(setup);
   const configYaml = byKind(inCluster, 'ConfigMap').find((c) => c.data?.['config.yaml'])!.data['config.yaml'] as string;
   const podSpec = (component: string) => byKind(inCluster, 'Deployment').find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === component)!.spec.template.spec;
