@@ -252,14 +252,18 @@ function checkSocket(actor: DefaultedActor, old: AsyncActor | undefined, warning
   if (typeof path === 'string' && path.startsWith('/')) {
     const slash = path.lastIndexOf('/');
     const dir = path.slice(0, slash) || '/';
+    const dirAllowed = !FORBIDDEN_SOCKET_DIRS.includes(dir) && !dir.startsWith(`${TMP_MOUNT_PATH}/`);
     if (path.slice(slash + 1) !== SOCKET_FILE_NAME) {
       errors.push({
         path: 'spec.socket.path',
-        message: `must end in /${SOCKET_FILE_NAME}: the sidecar and the runtime use that file name in the socket directory and cannot use another; use ${dir === '/' ? '' : dir}/${SOCKET_FILE_NAME}`,
+        message: `must end in /${SOCKET_FILE_NAME}: the sidecar and the runtime use that file name in the socket directory and cannot use another; use ${dirAllowed ? dir : '/var/run/asya'}/${SOCKET_FILE_NAME}`,
       });
     }
     if (FORBIDDEN_SOCKET_DIRS.includes(dir)) {
       errors.push({ path: 'spec.socket.path', message: `must not be directly in ${dir}: the socket directory is a volume of its own (choose for example /var/run/asya/${SOCKET_FILE_NAME})` });
+    } else if (dir.startsWith(`${TMP_MOUNT_PATH}/`)) {
+      // Nested in the injected /tmp volume, the socket volume depends on mount order in both containers.
+      errors.push({ path: 'spec.socket.path', message: `must not be under ${TMP_MOUNT_PATH}: an emptyDir is mounted there in both containers (choose for example /var/run/asya/${SOCKET_FILE_NAME})` });
     }
   }
   if (socket.maxSize !== undefined) {

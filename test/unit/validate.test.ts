@@ -93,7 +93,7 @@ describe('rules of REFERENCE §1, each with its field path', () => {
     [
       'socket file name',
       actor({ socket: { path: '/tmp/sockets/app.sock' } }),
-      'spec.socket.path: must end in /asya-runtime.sock: the sidecar and the runtime use that file name in the socket directory and cannot use another; use /tmp/sockets/asya-runtime.sock',
+      'spec.socket.path: must end in /asya-runtime.sock: the sidecar and the runtime use that file name in the socket directory and cannot use another; use /var/run/asya/asya-runtime.sock',
     ],
     [
       'socket directly in /tmp',
@@ -165,9 +165,11 @@ describe('what upstream accepts and the real sidecar and runtime can run', () =>
       'spec.workload.pythonExecutable: must match ^[^\\s]*$',
     ]);
   });
-  test('the socket may live in any directory of its own', () => {
+  test('the socket may live in a directory of its own, not under /tmp', () => {
     expect(messages(actor({ socket: { path: '/run/asya-sockets/asya-runtime.sock' } }))).toEqual([]);
-    expect(messages(actor({ socket: { path: '/tmp/sockets/asya-runtime.sock' } }))).toEqual([]);
+    expect(messages(actor({ socket: { path: '/tmp/sockets/asya-runtime.sock' } }))).toEqual([
+      'spec.socket.path: must not be under /tmp: an emptyDir is mounted there in both containers (choose for example /var/run/asya/asya-runtime.sock)',
+    ]);
   });
   test('socket.maxSize, once defaulted by the CRD, passes an update that keeps it, with a warning', () => {
     const stored = actor({ socket: { path: '/var/run/asya/asya-runtime.sock', maxSize: '10485760' } });
