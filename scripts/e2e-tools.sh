@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the binaries of the e2e control plane and node from Go modules (no Docker):
 #   kube-apiserver, kube-controller-manager, kubectl  (test/e2e/cluster, k8s.io/kubernetes)
-#   kube-scheduler, kubelet                           (the same module; for the e2e node, support/node.ts)
+#   kube-scheduler, kubelet, kube-proxy               (the same module; for the e2e node, support/node.ts)
 #   etcd                                              (test/e2e/etcd)
-#   keda-operator                                     (test/e2e/keda)
+#   keda-operator, keda-adapter                       (test/e2e/keda: the operator and its metrics adapter)
 #   helm                                              (go install helm.sh/helm/v3/cmd/helm)
 # into a cache directory keyed by the pinned versions, and copies KEDA's CRDs
 # from the Go module cache next to it (<key>/keda-crds).
@@ -84,8 +84,10 @@ build kube-controller-manager "$ROOT/test/e2e/cluster" k8s.io/kubernetes/cmd/kub
 build kubectl                 "$ROOT/test/e2e/cluster" k8s.io/kubernetes/cmd/kubectl                 "$K8S_LDFLAGS"
 build kube-scheduler          "$ROOT/test/e2e/cluster" k8s.io/kubernetes/cmd/kube-scheduler          "$K8S_LDFLAGS"
 build kubelet                 "$ROOT/test/e2e/cluster" k8s.io/kubernetes/cmd/kubelet                 "$K8S_LDFLAGS"
+build kube-proxy              "$ROOT/test/e2e/cluster" k8s.io/kubernetes/cmd/kube-proxy              "$K8S_LDFLAGS"
 build etcd                    "$ROOT/test/e2e/etcd"    .                                              "-s -w"
 build keda-operator           "$ROOT/test/e2e/keda"    github.com/kedacore/keda/v2/cmd/operator       "$KEDA_LDFLAGS"
+build keda-adapter            "$ROOT/test/e2e/keda"    github.com/kedacore/keda/v2/cmd/adapter        "$KEDA_LDFLAGS"
 
 if [[ -x "$BIN_DIR/helm" ]]; then
   log "helm: cached ($BIN_DIR/helm)"
@@ -117,7 +119,7 @@ else
   log "keda CRDs: cached ($CRD_DIR)"
 fi
 
-for b in kube-apiserver kube-controller-manager kubectl kube-scheduler kubelet etcd keda-operator helm; do
+for b in kube-apiserver kube-controller-manager kubectl kube-scheduler kubelet kube-proxy etcd keda-operator keda-adapter helm; do
   [[ -x "$BIN_DIR/$b" ]] || die "$BIN_DIR/$b is missing after the build"
 done
 echo "$BIN_DIR"

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { buildCrd } from '../../src/api/crd.js';
 import { MotoServer } from '../support/moto.js';
 import { RabbitNode } from '../support/rabbitmq.js';
-import { applyObjects, getJson, kubectl, kubectlOk, node, sleep, waitFor } from './support/cluster.js';
+import { actor, endActor, envelope, pipeline, podsOf, publish as publishTo, runtime, scaled, waitStatus, watchStatus, type Envelope } from './support/actors.js';
+import { applyObjects, getJson, kubectl, kubectlOk, node, waitFor } from './support/cluster.js';
 import { startGateway, type Gateway } from './support/gateway.js';
 import { startOperatorOnHost, type HostOperator } from './support/operator.js';
 
@@ -25,7 +26,6 @@ const NS_SQS = 'e2e-flow-sqs';
 const NS_NATIVE = 'e2e-flow-native';
 /** RabbitMQ virtual host of the whole test: the sidecars reach it only through the URL we build. */
 const VHOST = 'asya-flows';
-const EXCHANGE = 'asya';
 
 let rabbit: RabbitNode;
 let moto: MotoServer;
@@ -34,121 +34,12 @@ let op: HostOperator;
 let amqpConn: amqp.ChannelModel;
 let sqs: SQSClient;
 
-const readOnlyRuntime = { readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 1000, allowPrivilegeEscalation: false };
-const runtime = (handler: string, extra: Record<string, unknown> = {}) => ({
-  name: 'asya-runtime',
-  image: node.images.python,
-  imagePullPolicy: 'IfNotPresent',
-  env: [{ name: 'ASYA_HANDLER', value: handler }],
-  securityContext: readOnlyRuntime,
-  ...extra,
-});
-const actor = (namespace: string, name: string, spec: Record<string, unknown>) => ({
-  apiVersion: 'asya.sh/v1alpha1',
-  kind: 'AsyncActor',
-  metadata: { name, namespace },
-  spec: { transport: 'rabbitmq', ...spec },
-});
-/** Scaled by KEDA from zero on its queue, quickly (short polling and cooldown). */
-const scaled = { enabled: true, minReplicas: 0, maxReplicas: 1, pollingInterval: 2, cooldownPeriod: 15, queueLength: 1 };
-const endActor = (namespace: string, role: 'happy' | 'error', transport: string) =>
-  actor(namespace, `${role}-end`, {
-    transport,
-    workload: {
-      replicas: 1,
-      template: {
-        spec: {
-          containers: [
-            {
-              name: 'asya-runtime',
-              image: node.images.crew,
-              imagePullPolicy: 'IfNotPresent',
-              env: [
-                { name: 'ASYA_HANDLER', value: `handlers.end_handlers.${role}_end_handler` },
-                { name: 'ASYA_HANDLER_MODE', value: 'envelope' },
-              ],
-            },
-          ],
-        },
-      },
-    },
-  });
-
-const pipeline = (namespace: string, transport: string, prefix = '') => [
-  actor(namespace, `${prefix}a`, { transport, scaling: scaled, workload: { template: { spec: { containers: [runtime('flow.stage_a')] } } } }),
-  actor(namespace, `${prefix}b`, {
-    transport,
-    scaling: scaled,
-    workload: {
-      // Upstream falls back to python3 for an empty interpreter; its example sets ASYA_ENABLE_VALIDATION itself.
-      pythonExecutable: '',
-      template: { spec: { containers: [runtime('flow.stage_b', { env: [{ name: 'ASYA_HANDLER', value: 'flow.stage_b' }, { name: 'ASYA_ENABLE_VALIDATION', value: 'true' }] })] } },
-    },
-  }),
-  actor(namespace, `${prefix}boom`, { transport, scaling: scaled, workload: { template: { spec: { containers: [runtime('flow.boom')] } } } }),
-];
-
-const envelope = (id: string, actors: string[], payload: Record<string, unknown>) => ({ id, route: { actors, current: 0 }, payload });
-
 /** What a client does: publish to the exchange with the first actor's name as routing key. */
-async function publish(env: ReturnType<typeof envelope>): Promise<void> {
-  const ch = await amqpConn.createConfirmChannel();
-  try {
-    ch.publish(EXCHANGE, env.route.actors[0]!, Buffer.from(JSON.stringify(env)), { persistent: true, contentType: 'application/json' });
-    await ch.waitForConfirms();
-  } finally {
-    await ch.close();
-  }
-}
+const publish = (env: Envelope): Promise<void> => publishTo(amqpConn, env);
 
-async function sendSqs(env: ReturnType<typeof envelope>): Promise<void> {
+async function sendSqs(env: Envelope): Promise<void> {
   const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: `asya-${env.route.actors[0]}` }));
   await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(env) }));
-}
-
-interface Row {
-  status?: string;
-  running?: number;
-  failing?: number;
-}
-const row = async (namespace: string, name: string): Promise<Row> => {
-  const a = await getJson(['asyncactors', '-n', namespace, name]);
-  return { status: a.status?.status, running: a.status?.replicas, failing: a.status?.failingPods };
-};
-
-/** Samples STATUS/RUNNING of an actor every 500 ms until stopped: the stages `kubectl get asyas` went through. */
-function watchStatus(namespace: string, name: string): { stop(): Promise<Row[]> } {
-  const seen: Row[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const r = await row(namespace, name).catch(() => undefined);
-      const last = seen[seen.length - 1];
-      if (r && (!last || last.status !== r.status || last.running !== r.running)) seen.push(r);
-      await sleep(500);
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      // The state the caller just waited for, in case it came after the last sample.
-      const r = await row(namespace, name);
-      const last = seen[seen.length - 1];
-      if (!last || last.status !== r.status || last.running !== r.running) seen.push(r);
-      return seen;
-    },
-  };
-}
-
-const podsOf = async (namespace: string, actorName: string): Promise<any[]> =>
-  (await getJson<{ items: any[] }>(['pods', '-n', namespace, '-l', `asya.sh/actor=${actorName}`])).items;
-
-async function waitStatus(namespace: string, name: string, want: (r: Row) => boolean, what: string, timeoutMs = 120_000): Promise<Row> {
-  return waitFor(`${namespace}/${name} ${what}`, async () => {
-    const r = await row(namespace, name);
-    return want(r) ? r : undefined;
-  }, timeoutMs, 500);
 }
 
 beforeAll(async () => {

@@ -220,17 +220,20 @@ describe('an AsyncActor applied with kubectl becomes running infrastructure', ()
     await waitFor('ScalingReady=ScaledObjectReady on the actor', async () => condition(await getActor('rec-rq'), 'ScalingReady').reason === 'ScaledObjectReady', 30_000);
   });
 
-  test('messages in the queue make KEDA scale the Deployment 0 -> 1; the pod is stored injected; the ReplicaSet keeps its count', async () => {
+  test('messages in the queue make KEDA scale the Deployment 0 -> 2 (12 at 5 per replica, capped at maxReplicas); the pods are stored injected; the ReplicaSet keeps its count', async () => {
     await withChannel(async (ch) => {
       for (let i = 0; i < 12; i++) ch.sendToQueue('asya-rec-rq', Buffer.from(JSON.stringify({ i })), { persistent: true });
       await (ch as amqp.Channel & { waitForConfirms?: () => Promise<void> }).waitForConfirms?.();
     });
     await waitFor('12 messages in asya-rec-rq', async () => (await withChannel((ch) => ch.checkQueue('asya-rec-rq'))).messageCount === 12);
-    const dep = await waitFor('KEDA to scale rec-rq to 1', async () => {
+    // KEDA activates it (0 -> 1), then its HPA reads the queue through KEDA's metrics adapter: ceil(12 / 5) = 3,
+    // capped at 2.
+    const dep = await waitFor('KEDA to scale rec-rq to 2', async () => {
       const d = await getJson(['deployment', '-n', NS, 'rec-rq']);
-      return d.spec.replicas >= 1 ? d : undefined;
+      return d.spec.replicas === 2 ? d : undefined;
     }, 90_000, 1000);
-    expect(dep.spec.replicas).toBeGreaterThanOrEqual(1);
+    expect(dep.spec.replicas).toBe(2);
+    expect((await getJson(['hpa', '-n', NS, 'keda-hpa-rec-rq'])).status.desiredReplicas).toBe(2);
     const pods = await waitFor('the pod of rec-rq', async () => {
       const p = await podsOf('rec-rq');
       return p.length >= 1 ? p : undefined;
@@ -251,7 +254,7 @@ describe('an AsyncActor applied with kubectl becomes running infrastructure', ()
     // The status shows it: QUEUED from the broker, DESIRED from KEDA's HPA, PENDING from the pods.
     const a = await waitFor('QUEUED 12 and a pending pod in the status', async () => {
       const x = await getActor('rec-rq');
-      return x.status?.queuedMessages === 12 && x.status?.pendingReplicas >= 1 ? x : undefined;
+      return x.status?.queuedMessages === 12 && x.status?.pendingReplicas === 2 && x.status?.desiredReplicas === 2 ? x : undefined;
     }, 60_000, 1000);
     expect(a.status).toMatchObject({ queuedMessages: 12 });
   });
@@ -302,7 +305,7 @@ describe('an AsyncActor applied with kubectl becomes running infrastructure', ()
       const line = lines.find((l) => l.startsWith(`${name} `))!;
       return Object.fromEntries(cols.map((c, i) => [c.name, line.slice(c.at, cols[i + 1]?.at ?? line.length).trim()]));
     };
-    expect(row('rec-rq')).toMatchObject({ WORKLOAD: 'Deployment', TRANSPORT: 'Ready', SCALING: 'KEDA', QUEUED: '12', PENDING: '1', MIN: '0', MAX: '2', DESIRED: '1' });
+    expect(row('rec-rq')).toMatchObject({ WORKLOAD: 'Deployment', TRANSPORT: 'Ready', SCALING: 'KEDA', QUEUED: '12', PENDING: '2', MIN: '0', MAX: '2', DESIRED: '2' });
     expect(row('rec-sts')).toMatchObject({ WORKLOAD: 'StatefulSet', TRANSPORT: 'Ready', SCALING: 'KEDA', QUEUED: '0' });
     expect(row('rec-fixed')).toMatchObject({ WORKLOAD: 'Deployment', TRANSPORT: 'Ready', SCALING: 'Manual', PENDING: '1', RUNNING: '0', QUEUED: '0' });
     expect(row('rec-sqs')).toMatchObject({ WORKLOAD: 'Deployment', TRANSPORT: 'Ready', SCALING: 'KEDA', QUEUED: '0' });

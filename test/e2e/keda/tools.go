@@ -6,5 +6,6 @@
 package keda
 
 import (
+	_ "github.com/kedacore/keda/v2/cmd/adapter"
 	_ "github.com/kedacore/keda/v2/cmd/operator"
 )

@@ -2,12 +2,16 @@
  * A real Kubernetes control plane for end-to-end tests, run from binaries that
  * scripts/e2e-tools.sh builds from Go modules (no Docker, no kubelet):
  *
- *   etcd -> kube-apiserver -> kube-controller-manager -> (optional) KEDA operator
+ *   etcd -> kube-apiserver -> kube-controller-manager -> (optional) KEDA operator and metrics adapter
  *
- * Every process listens on free loopback ports only, works in a fresh temp
- * dir and writes its output to `<logDir>/<name>.log`. Nothing schedules Pods
- * (no scheduler, no nodes): Pods stay Pending, which is enough for admission
- * webhooks and controllers that act on API objects.
+ * Every process listens on free ports, works in a fresh temp dir and writes its
+ * output to `<logDir>/<name>.log`. Everything listens on loopback except
+ * kube-apiserver and KEDA's metrics adapter, which listen on all addresses so
+ * that pods (at the node IP) reach the API server and the API server's
+ * aggregation layer reaches the adapter at an endpoint address (an endpoint
+ * may not be a loopback address). The node (node.ts) calls `publishOn(ip)`
+ * once its address exists: the `kubernetes` Service's EndpointSlice, and the
+ * APIService of external.metrics.k8s.io with its Service and EndpointSlice.
  *
  * Uses Node built-ins only, plus the `openssl` CLI for keys and certificates.
  */
@@ -40,6 +44,14 @@ export interface ControlPlane {
   caFile: string;
   /** Dir the binaries were taken from. */
   binDir: string;
+  /** The Service network (`--service-cluster-ip-range`); its first address is the `kubernetes` Service. */
+  serviceCidr: string;
+  /**
+   * Publishes the API server and (with KEDA) the metrics adapter at `ip`, an address of this host (the node
+   * IP): EndpointSlices of Services `default/kubernetes` and `keda/keda-metrics-apiserver`, and the APIService
+   * `v1beta1.external.metrics.k8s.io`, once Available. Idempotent.
+   */
+  publishOn(ip: string): Promise<void>;
   /** Runs the cached kubectl against this cluster (or `opts.kubeconfig`). Never throws on a non-zero exit. */
   kubectl(args: string[], opts?: { input?: string; kubeconfig?: string }): Promise<KubectlResult>;
   /** Stops every process this control plane started and removes `dir` (unless ASYA_E2E_KEEP=1). */
@@ -49,7 +61,7 @@ export interface ControlPlane {
 export interface StartOptions {
   /** Default: $ASYA_E2E_BIN_DIR, else what `scripts/e2e-tools.sh --print-bin-dir` prints. */
   binDir?: string;
-  /** Start the KEDA operator (and install KEDA's CRDs). Default true. */
+  /** Start the KEDA operator and its metrics adapter (and install KEDA's CRDs). Default true. */
   withKeda?: boolean;
   /** Default: the control plane's temp dir. */
   logDir?: string;
@@ -57,6 +69,14 @@ export interface StartOptions {
 
 const REPO_ROOT = path.resolve(path.dirname(decodeURIComponent(new URL(import.meta.url).pathname)), '../../..');
 const REQUIRED_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl'] as const;
+/** The Service network of the e2e cluster; 10.0.0.1 is the `kubernetes` Service (KUBERNETES_SERVICE_HOST). */
+export const SERVICE_CIDR = '10.0.0.0/24';
+/** KEDA's metrics adapter Service and APIService, named as in KEDA's own config/metrics-server manifests. */
+export const KEDA_METRICS_SERVICE = 'keda-metrics-apiserver';
+export const EXTERNAL_METRICS_APISERVICE = 'v1beta1.external.metrics.k8s.io';
+/** The HPA controller's period and downscale stabilization in the e2e cluster (defaults: 15 s and 5 min). */
+export const HPA_SYNC_PERIOD = '2s';
+export const HPA_DOWNSCALE_STABILIZATION = '10s';
 const LOG_TAIL_LINES = 60;
 const STOP_GRACE_MS = 5_000;
 
@@ -244,12 +264,13 @@ async function mustRun(cmd: string, args: string[], opts: { input?: string; cwd?
 }
 
 /** GET over HTTPS; resolves with the status code, or 0 when nothing answers. */
-function httpsGet(url: string, opts: { ca?: Buffer; token?: string }): Promise<{ status: number; body: string }> {
+function httpsGet(url: string, opts: { ca?: Buffer; token?: string; insecure?: boolean }): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     const req = https.get(
       url,
       {
         ca: opts.ca,
+        rejectUnauthorized: !opts.insecure,
         headers: opts.token ? { Authorization: `Bearer ${opts.token}` } : {},
         timeout: 5_000,
       },
@@ -311,7 +332,7 @@ function resolveBinDir(explicit?: string): string {
 export async function startControlPlane(opts: StartOptions = {}): Promise<ControlPlane> {
   const withKeda = opts.withKeda ?? true;
   const binDir = resolveBinDir(opts.binDir);
-  const needed = withKeda ? [...REQUIRED_BINARIES, 'keda-operator'] : [...REQUIRED_BINARIES];
+  const needed = withKeda ? [...REQUIRED_BINARIES, 'keda-operator', 'keda-adapter'] : [...REQUIRED_BINARIES];
   const missing = needed.filter((b) => !fs.existsSync(path.join(binDir, b)));
   if (missing.length > 0) {
     throw new Error(
@@ -455,6 +476,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
   };
 
   const t0 = Date.now();
+  let adapterPort: number | undefined;
   try {
     /* ---- certificates and keys ---- */
     const pki = path.join(dir, 'pki');
@@ -463,6 +485,13 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
     const saPub = path.join(pki, 'sa.pub');
     await mustRun('openssl', ['genrsa', '-out', saKey, '2048']);
     await mustRun('openssl', ['rsa', '-in', saKey, '-pubout', '-out', saPub]);
+
+    // The aggregation layer: the API server proxies to aggregated APIs (KEDA's metrics adapter) with this client
+    // certificate and the user in request headers, which the adapter trusts because of this CA (published in
+    // ConfigMap kube-system/extension-apiserver-authentication).
+    const frontProxy = path.join(pki, 'front-proxy');
+    await makeCa(frontProxy, 'asya-e2e-front-proxy-ca');
+    await signCert(frontProxy, 'front-proxy-client', 'front-proxy-client', 'clientAuth', '');
 
     const token = crypto.randomBytes(32).toString('hex');
     const tokenFile = path.join(pki, 'tokens.csv');
@@ -496,9 +525,23 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
       const url = `https://127.0.0.1:${apiPort}`;
       const apiserver = launch('kube-apiserver', [
         `--etcd-servers=${etcdUrl}`,
-        '--bind-address=127.0.0.1',
+        // All addresses: pods reach it at the node IP through the `kubernetes` Service (publishOn). Its
+        // self-signed certificate names 127.0.0.1 and the Service's ClusterIP, which in-cluster clients dial.
+        '--bind-address=0.0.0.0',
         '--advertise-address=127.0.0.1',
+        // The `kubernetes` EndpointSlice is written by publishOn, with the node IP (the advertise address is
+        // loopback, which an endpoint may not be).
         '--endpoint-reconciler-type=none',
+        `--requestheader-client-ca-file=${path.join(frontProxy, 'ca.crt')}`,
+        '--requestheader-allowed-names=front-proxy-client',
+        '--requestheader-username-headers=X-Remote-User',
+        '--requestheader-group-headers=X-Remote-Group',
+        '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+        `--proxy-client-cert-file=${path.join(frontProxy, 'front-proxy-client.crt')}`,
+        `--proxy-client-key-file=${path.join(frontProxy, 'front-proxy-client.key')}`,
+        // Aggregated APIs and webhooks behind a Service are called at an endpoint address, not the ClusterIP:
+        // the API server runs on the host, outside kube-proxy's reach.
+        '--enable-aggregator-routing=true',
         `--secure-port=${apiPort}`,
         `--cert-dir=${certDir}`,
         `--service-account-key-file=${saPub}`,
@@ -506,7 +549,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
         `--token-auth-file=${tokenFile}`,
         '--authorization-mode=RBAC',
-        '--service-cluster-ip-range=10.0.0.0/24',
+        `--service-cluster-ip-range=${SERVICE_CIDR}`,
         '--allow-privileged=true',
       ]);
       await waitFor(apiserver, 'ready (/readyz)', 120_000, async () => {
@@ -560,6 +603,9 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
         `--root-ca-file=${rootCaFile}`,
         '--leader-elect=false',
         '--use-service-account-credentials=false',
+        // KEDA's HPAs follow the queue within seconds, and scale down 10 s after the metric drops.
+        `--horizontal-pod-autoscaler-sync-period=${HPA_SYNC_PERIOD}`,
+        `--horizontal-pod-autoscaler-downscale-stabilization=${HPA_DOWNSCALE_STABILIZATION}`,
         // Canonical names of the old aliases nodeipam, nodelifecycle, persistentvolume-binder,
         // attachdetach, persistentvolume-expander, ttl: all about nodes and volumes, of which there are none.
         '--controllers=' +
@@ -603,10 +649,11 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
         'keda-operator.keda',
         'keda-operator.keda.svc',
         'keda-operator.keda.svc.cluster.local',
+        `${KEDA_METRICS_SERVICE}.keda.svc`,
         'localhost',
       ]);
 
-      await onFreePorts(3, async ([healthPort, metricsPort, grpcPort]) => {
+      const grpcPort = await onFreePorts(3, async ([healthPort, metricsPort, grpcPort]) => {
         const keda = launch(
           'keda-operator',
           [
@@ -631,14 +678,94 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
           const h = await httpGet(`http://127.0.0.1:${healthPort}/healthz`);
           return h === 200 && (await httpGet(`http://127.0.0.1:${healthPort}/readyz`)) === 200;
         });
+        return grpcPort as number;
+      });
+
+      // KEDA's metrics adapter (github.com/kedacore/keda/v2/cmd/adapter), as KEDA's own deployment runs it: it
+      // asks the operator's gRPC metrics service for each metric. Serves on all addresses (the API server
+      // reaches it at the node IP, see publishOn).
+      adapterPort = await onFreePorts(2, async ([securePort, adapterMetricsPort]) => {
+        const adapter = launch(
+          'keda-adapter',
+          [
+            '--bind-address=0.0.0.0',
+            `--secure-port=${securePort}`,
+            `--port=${adapterMetricsPort}`,
+            `--cert-dir=${kedaCerts}`,
+            `--tls-cert-file=${path.join(kedaCerts, 'tls.crt')}`,
+            `--tls-private-key-file=${path.join(kedaCerts, 'tls.key')}`,
+            `--client-ca-file=${path.join(kedaCerts, 'ca.crt')}`,
+            `--metrics-service-address=127.0.0.1:${grpcPort}`,
+            '--metrics-service-grpc-authority=localhost',
+            `--authentication-kubeconfig=${kubeconfig}`,
+            `--authorization-kubeconfig=${kubeconfig}`,
+            `--lister-kubeconfig=${kubeconfig}`,
+            '--zap-log-level=info',
+          ],
+          { KUBECONFIG: kubeconfig, KEDA_CLUSTER_OBJECT_NAMESPACE: 'keda', POD_NAMESPACE: 'keda', WATCH_NAMESPACE: '' },
+        );
+        await waitFor(adapter, 'ready (/readyz)', 120_000, async () => (await httpsGet(`https://127.0.0.1:${securePort}/readyz`, { insecure: true })).status === 200);
+        return securePort as number;
       });
     }
+
+    const apiPort = Number(new URL(server).port);
+    const publishOn = async (ip: string): Promise<void> => {
+      const slice = (namespace: string, service: string, port: number) => ({
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: {
+          name: service,
+          namespace,
+          labels: { 'kubernetes.io/service-name': service, 'endpointslice.kubernetes.io/managed-by': 'asya-e2e' },
+        },
+        addressType: 'IPv4',
+        endpoints: [{ addresses: [ip], conditions: { ready: true } }],
+        ports: [{ name: 'https', port, protocol: 'TCP' }],
+      });
+      const objects: object[] = [slice('default', 'kubernetes', apiPort)];
+      if (withKeda && adapterPort) {
+        const kedaCa = fs.readFileSync(path.join(dir, 'keda-certs', 'ca.crt')).toString('base64');
+        objects.push(
+          {
+            apiVersion: 'v1',
+            kind: 'Service',
+            metadata: { name: KEDA_METRICS_SERVICE, namespace: 'keda', labels: { 'app.kubernetes.io/name': KEDA_METRICS_SERVICE, 'app.kubernetes.io/part-of': 'keda-operator' } },
+            spec: { ports: [{ name: 'https', port: 443, targetPort: adapterPort, protocol: 'TCP' }] },
+          },
+          slice('keda', KEDA_METRICS_SERVICE, adapterPort),
+          {
+            apiVersion: 'apiregistration.k8s.io/v1',
+            kind: 'APIService',
+            metadata: { name: EXTERNAL_METRICS_APISERVICE, labels: { 'app.kubernetes.io/name': EXTERNAL_METRICS_APISERVICE, 'app.kubernetes.io/part-of': 'keda-operator' } },
+            spec: {
+              service: { name: KEDA_METRICS_SERVICE, namespace: 'keda', port: 443 },
+              group: 'external.metrics.k8s.io',
+              version: 'v1beta1',
+              caBundle: kedaCa,
+              groupPriorityMinimum: 100,
+              versionPriority: 100,
+            },
+          },
+        );
+      }
+      const input = objects.map((o) => JSON.stringify(o)).join('\n');
+      const r = await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=asya-e2e', '-f', '-'], { input });
+      if (r.code !== 0) throw new Error(`publishing the control plane at ${ip} failed:\n${r.stderr}${r.stdout}`);
+      if (withKeda && adapterPort) {
+        const w = await kubectl(['wait', '--for=condition=Available', `apiservice/${EXTERNAL_METRICS_APISERVICE}`, '--timeout=60s']);
+        if (w.code !== 0) {
+          const d = await kubectl(['get', 'apiservice', EXTERNAL_METRICS_APISERVICE, '-o', 'yaml']);
+          throw new Error(`APIService ${EXTERNAL_METRICS_APISERVICE} not Available at ${ip}:${adapterPort}:\n${w.stderr}\n${d.stdout}\n--- keda-adapter log ---\n${tail(path.join(logDir, 'keda-adapter.log'), 30)}`);
+        }
+      }
+    };
 
     if (process.env.ASYA_E2E_DEBUG === '1') {
       process.stderr.write(`asya-e2e control plane up in ${((Date.now() - t0) / 1000).toFixed(1)}s at ${server} (dir ${dir})\n`);
     }
 
-    return { dir, logDir, kubeconfig, server, token, caFile, binDir, kubectl, stop };
+    return { dir, logDir, kubeconfig, server, token, caFile, binDir, serviceCidr: SERVICE_CIDR, publishOn, kubectl, stop };
   } catch (e) {
     await stop();
     throw e;
@@ -662,6 +789,26 @@ function findKedaCrds(binDir: string): string {
     if (fs.existsSync(c) && fs.readdirSync(c).filter((f) => f.endsWith('.yaml')).length >= 6) return c;
   }
   throw new Error(`KEDA CRDs not found in ${candidates.join(' or ')}; run: bash scripts/e2e-tools.sh`);
+}
+
+/** A throwaway CA: `<dir>/ca.{crt,key}`. */
+async function makeCa(dir: string, cn: string): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  await mustRun('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '7',
+    '-subj', `/CN=${cn}`, '-keyout', path.join(dir, 'ca.key'), '-out', path.join(dir, 'ca.crt'),
+  ]);
+}
+
+/** `<dir>/<name>.{crt,key}` signed by `<dir>/ca.{crt,key}`, for `usage` (serverAuth, clientAuth), with `san` if any. */
+async function signCert(dir: string, name: string, cn: string, usage: string, san: string): Promise<void> {
+  const p = (f: string): string => path.join(dir, f);
+  await mustRun('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-subj', `/CN=${cn}`, '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`)]);
+  fs.writeFileSync(p(`${name}.cnf`), `${san ? `subjectAltName=${san}\n` : ''}keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=${usage}\n`);
+  await mustRun('openssl', [
+    'x509', '-req', '-sha256', '-days', '7', '-in', p(`${name}.csr`), '-CA', p('ca.crt'), '-CAkey', p('ca.key'),
+    '-CAcreateserial', '-extfile', p(`${name}.cnf`), '-out', p(`${name}.crt`),
+  ]);
 }
 
 /** A throwaway CA and a serving cert signed by it: `<dir>/{ca.crt,tls.crt,tls.key}`. */

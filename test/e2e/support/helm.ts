@@ -11,12 +11,12 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 
 export const REPO = join(HERE, '..', '..', '..');
 
-export function helm(args: string[], opts: { kubeconfig?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function helm(args: string[], opts: { kubeconfig?: string; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       join(cluster.binDir, 'helm'),
       [...args, ...(opts.kubeconfig ? ['--kubeconfig', opts.kubeconfig] : [])],
-      { cwd: REPO, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
+      { cwd: REPO, maxBuffer: 64 * 1024 * 1024, timeout: opts.timeoutMs ?? 120_000 },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
     );
   });

@@ -1,7 +1,7 @@
 /**
  * A real Kubernetes node for the e2e control plane (controlPlane.ts), so that pods really run:
  *
- *   kube-scheduler -> kubelet -> containerd (CRI) -> runc, CNI bridge + host-local
+ *   kube-scheduler -> kubelet -> containerd (CRI) -> runc, CNI bridge + host-local; kube-proxy; cluster DNS
  *
  * containerd, runc and the CNI plugins are Debian's packages (scripts/ci-setup.d/07-node.sh); kubelet and
  * kube-scheduler are built with the control plane (scripts/e2e-tools.sh); the images are written here, without
@@ -17,11 +17,19 @@
  * what is left in the node's cgroups, deletes the bridge and the cgroups, and removes the dir; a detached
  * watchdog does the same if the test process is killed.
  *
+ * Services: kube-proxy (iptables mode, built with the control plane) turns ClusterIPs into endpoints for pods;
+ * pods route the Service network (only it) through the node IP, forwarding is turned on for the node's bridge
+ * alone, and one iptables rule drops whatever a pod sends that would leave through another interface. The
+ * `kubernetes` Service points at the API server on the node IP (controlPlane.publishOn). A small DNS server of
+ * this file answers `<service>.<namespace>.svc.cluster.local` on the node IP (the kubelet's clusterDNS) from
+ * the API. `stop()` runs `kube-proxy --cleanup` and deletes that rule (both recorded in node.json).
+ *
  * Needs root. Node built-ins only, plus `ip`, `unshare`, `nsenter`, `ctr` and the binaries above. Only erasable
  * TypeScript syntax: Node runs this file directly (globalSetup, scripts/control-plane.ts, the watchdog).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as crypto from 'node:crypto';
+import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as net from 'node:net';
@@ -73,7 +81,21 @@ export interface KubeNode {
 export interface NodeControlPlane {
   kubeconfig: string;
   binDir: string;
+  /** The API server (https://127.0.0.1:port), an admin token and its CA: the cluster DNS reads Services. */
+  server?: string;
+  token?: string;
+  caFile?: string;
+  /** The Service network: pods route it through the node IP. */
+  serviceCidr?: string;
+  /** Publishes the API server (and KEDA's metrics adapter) at the node IP: see controlPlane.ts. */
+  publishOn?(ip: string): Promise<void>;
 }
+
+/** One kube-proxy per host at a time (its iptables chains are global): held while a node runs it. */
+export const KUBE_PROXY_LOCK = '/run/lock/asya-e2e-kube-proxy.lock';
+
+/** The cluster domain (the kubelet's clusterDomain): `<service>.<namespace>.svc.cluster.local`. */
+export const CLUSTER_DOMAIN = 'cluster.local';
 
 export interface StartNodeOptions {
   /** Default: the node's temp dir. */
@@ -100,6 +122,12 @@ export interface NodeManifest {
   pids: Array<{ pid: number; start: string }>;
   /** `mnt:[inode]` of the node's mount namespace, once containerd runs. */
   mountNs?: string;
+  /** The kube-proxy binary, once it has run: cleanup runs `<it> --cleanup` (its iptables chains). */
+  kubeProxy?: string;
+  /** iptables rules (filter table) the node inserted, as `-I` arguments: cleanup deletes each with `-D`. */
+  iptablesRules?: string[][];
+  /** The process holding KUBE_PROXY_LOCK: killed after kube-proxy's rules are removed. */
+  lock?: { pid: number; start: string };
 }
 
 const REPO_ROOT = path.resolve(path.dirname(decodeURIComponent(new URL(import.meta.url).pathname)), '../../..');
@@ -177,6 +205,17 @@ async function freePorts(n: number): Promise<number[]> {
     return ports;
   } finally {
     await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+}
+
+/** Plain-HTTP GET; its status, 0 when nothing answers. */
+async function httpStatus(url: string): Promise<number> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(3_000) });
+    await res.arrayBuffer();
+    return res.status;
+  } catch {
+    return 0;
   }
 }
 
@@ -432,7 +471,7 @@ export function writeLayer(dir: string, name: string, entries: TarEntry[]): Laye
 }
 
 /** sha256 of a big file, remembered in `<file>.sha256` (the file never changes: its dir is keyed). */
-function cachedSha256(file: string): string {
+export function cachedSha256(file: string): string {
   const memo = `${file}.sha256`;
   try {
     const v = fs.readFileSync(memo, 'utf8').trim();
@@ -463,6 +502,8 @@ export interface NodeArtifacts {
   pauseBin: string;
   sidecarBin: string;
   pythonRootfs: string;
+  /** Debian minbase without Python (the operator image's base, support/operatorImage.ts). */
+  debianRootfs?: string;
   upstreamDir: string;
   /** Where image layers and archives are cached. */
   imageCache: string;
@@ -488,6 +529,7 @@ export function nodeArtifacts(): NodeArtifacts {
     pauseBin: get('ASYA_NODE_PAUSE_BIN'),
     sidecarBin: get('ASYA_NODE_SIDECAR_BIN'),
     pythonRootfs: get('ASYA_NODE_PYTHON_ROOTFS'),
+    debianRootfs: kv.ASYA_NODE_DEBIAN_ROOTFS,
     upstreamDir: get('ASYA_NODE_UPSTREAM_DIR'),
     imageCache: path.join(cacheRoot, 'node', 'images'),
   };
@@ -690,6 +732,18 @@ export function cleanupNodeSync(m: NodeManifest): void {
     }
     sleepSync(50);
   }
+  // kube-proxy's chains (KUBE-SERVICES, KUBE-FORWARD, ... and the jumps to them), then the node's own rules.
+  if (m.kubeProxy && fs.existsSync(m.kubeProxy)) spawnSync(m.kubeProxy, ['--cleanup', '--v=0'], { stdio: 'ignore', timeout: 30_000 });
+  for (const rule of m.iptablesRules ?? []) {
+    for (let i = 0; i < 10 && spawnSync('iptables', ['-w', '5', '-D', ...rule], { stdio: 'ignore' }).status === 0; i++);
+  }
+  if (m.lock && procStartTime(m.lock.pid) === m.lock.start) {
+    try {
+      process.kill(m.lock.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
   if (m.bridge && fs.existsSync(`/sys/class/net/${m.bridge}`)) spawnSync('ip', ['link', 'del', m.bridge], { stdio: 'ignore' });
   for (let i = 0; i < 40; i++) {
     let left = 0;
@@ -816,7 +870,7 @@ function pickSubnet(): string {
 }
 
 /** The CNI network: Debian's bridge plugin on the node's bridge, host-local addresses from `subnet`. */
-function cniConflist(name: string, bridge: string, subnet: string, gateway: string, ipamDir: string): object {
+function cniConflist(name: string, bridge: string, subnet: string, gateway: string, ipamDir: string, serviceCidr?: string): object {
   return {
     cniVersion: '1.0.0',
     name,
@@ -825,11 +879,13 @@ function cniConflist(name: string, bridge: string, subnet: string, gateway: stri
         type: 'bridge',
         bridge,
         // Not a gateway: with isGateway the plugin turns on net.ipv4.ip_forward for the whole host. The suite
-        // puts the gateway address on the bridge itself; pods reach it on-link. No masquerading: no iptables.
+        // puts the gateway address on the bridge itself (and turns forwarding on for this bridge alone); pods
+        // reach it on-link. No masquerading by the plugin: kube-proxy masquerades Service traffic.
         isGateway: false,
         ipMasq: false,
         hairpinMode: false,
-        ipam: { type: 'host-local', ranges: [[{ subnet, gateway }]], dataDir: ipamDir },
+        // The Service network (only it, no default route) through the node, where kube-proxy's rules are.
+        ipam: { type: 'host-local', ranges: [[{ subnet, gateway }]], dataDir: ipamDir, ...(serviceCidr ? { routes: [{ dst: serviceCidr, gw: gateway }] } : {}) },
       },
     ],
   };
@@ -892,8 +948,139 @@ function containerdConfig(dir: string, socket: string, hostsDir: string): string
   ].join('\n');
 }
 
+/* ------------------------------------------------------------------------ */
+/* Cluster DNS: Service names on the node IP.                               */
+/* ------------------------------------------------------------------------ */
+
+/** Reads a DNS name at `off` (no compression pointers in questions of stub resolvers); undefined if malformed. */
+function readDnsName(msg: Buffer, off: number): { name: string; end: number } | undefined {
+  const labels: string[] = [];
+  for (let i = off; i < msg.length; ) {
+    const len = msg[i] as number;
+    if (len === 0) return { name: labels.join('.'), end: i + 1 };
+    if (len > 63 || i + 1 + len > msg.length) return undefined;
+    labels.push(msg.toString('latin1', i + 1, i + 1 + len));
+    i += 1 + len;
+  }
+  return undefined;
+}
+
+/**
+ * The answer to one DNS query: A records of `<service>.<namespace>.svc.<CLUSTER_DOMAIN>` from `lookup` (the
+ * Service's ClusterIP), NODATA for its other types, NXDOMAIN for every other name (nothing is forwarded:
+ * there is no network beyond this machine). Exported for its unit test.
+ */
+export async function dnsAnswer(query: Buffer, lookup: (namespace: string, service: string) => Promise<string | undefined>): Promise<Buffer | undefined> {
+  if (query.length < 12 || (query[2] as number) & 0x80) return undefined;
+  const qdcount = query.readUInt16BE(4);
+  const q = readDnsName(query, 12);
+  if (qdcount !== 1 || !q || q.end + 4 > query.length) {
+    const h = Buffer.from(query.subarray(0, 12));
+    h.writeUInt16BE(0x8001 | (query.readUInt16BE(2) & 0x0100), 2); // FORMERR
+    h.fill(0, 4);
+    return h;
+  }
+  const qtype = query.readUInt16BE(q.end);
+  const question = query.subarray(12, q.end + 4);
+  const labels = q.name.toLowerCase().split('.');
+  const suffix = ['svc', ...CLUSTER_DOMAIN.split('.')];
+  let ip: string | undefined;
+  let known = false;
+  if (labels.length === 2 + suffix.length && labels.slice(2).join('.') === suffix.join('.')) {
+    ip = await lookup(labels[1] as string, labels[0] as string).catch(() => undefined);
+    known = ip !== undefined;
+  }
+  const header = Buffer.alloc(12);
+  header.writeUInt16BE(query.readUInt16BE(0), 0);
+  // QR, AA, RD copied, RA; rcode 3 (NXDOMAIN) for unknown names.
+  header.writeUInt16BE(0x8480 | (query.readUInt16BE(2) & 0x0100) | (known ? 0 : 3), 2);
+  header.writeUInt16BE(1, 4);
+  const answers: Buffer[] = [];
+  if (known && ip && (qtype === 1 || qtype === 255)) {
+    const rr = Buffer.alloc(16);
+    rr.writeUInt16BE(0xc00c, 0);
+    rr.writeUInt16BE(1, 2);
+    rr.writeUInt16BE(1, 4);
+    rr.writeUInt32BE(5, 6);
+    rr.writeUInt16BE(4, 10);
+    ip.split('.').forEach((o, i) => rr.writeUInt8(Number(o), 12 + i));
+    answers.push(rr);
+  }
+  header.writeUInt16BE(answers.length, 6);
+  return Buffer.concat([header, question, ...answers]);
+}
+
+/**
+ * Serves cluster DNS over UDP on `ip:53`, asking the API server for each Service (cached 2 s). Stops with the
+ * returned function.
+ */
+async function serveClusterDns(ip: string, cp: NodeControlPlane): Promise<() => Promise<void>> {
+  const ca = cp.caFile ? fs.readFileSync(cp.caFile) : undefined;
+  const cache = new Map<string, { at: number; ip: string | undefined }>();
+  const lookup = (namespace: string, service: string): Promise<string | undefined> => {
+    const key = `${namespace}/${service}`;
+    const hit = cache.get(key);
+    if (hit && Date.now() - hit.at < 2_000) return Promise.resolve(hit.ip);
+    return new Promise((resolve) => {
+      const url = `${cp.server}/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(service)}`;
+      const req = https.get(url, { ca, headers: { Authorization: `Bearer ${cp.token}` }, timeout: 3_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (b: Buffer) => chunks.push(b));
+        res.on('end', () => {
+          let found: string | undefined;
+          if (res.statusCode === 200) {
+            const clusterIP = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { spec?: { clusterIP?: string } }).spec?.clusterIP;
+            if (clusterIP && /^\d+\.\d+\.\d+\.\d+$/.test(clusterIP)) found = clusterIP;
+          }
+          cache.set(key, { at: Date.now(), ip: found });
+          resolve(found);
+        });
+        res.on('error', () => resolve(undefined));
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', () => resolve(undefined));
+    });
+  };
+  const sock = dgram.createSocket('udp4');
+  sock.on('message', (msg, rinfo) => {
+    void dnsAnswer(msg, lookup).then((answer) => {
+      if (answer) sock.send(answer, rinfo.port, rinfo.address);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.bind(53, ip, () => resolve());
+  });
+  sock.on('error', () => undefined);
+  sock.unref();
+  return () => new Promise<void>((r) => sock.close(() => r()));
+}
+
+/** kube-proxy's configuration: iptables mode, the host's conntrack and sysctl settings left as they are. */
+function kubeProxyConfiguration(o: { kubeconfig: string; ip: string; subnet: string; healthzPort: number; metricsPort: number }): object {
+  return {
+    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+    kind: 'KubeProxyConfiguration',
+    clientConnection: { kubeconfig: o.kubeconfig },
+    hostnameOverride: NODE_NAME,
+    bindAddress: o.ip,
+    healthzBindAddress: `127.0.0.1:${o.healthzPort}`,
+    metricsBindAddress: `127.0.0.1:${o.metricsPort}`,
+    mode: 'iptables',
+    clusterCIDR: o.subnet,
+    detectLocalMode: 'ClusterCIDR',
+    nodePortAddresses: [`${o.ip}/32`],
+    // Masquerade all Service traffic: a pod's reply to another pod of the same bridge then comes back through
+    // the node, where the connection is un-NATed. No route_localnet (localhost NodePorts) on the host.
+    iptables: { masqueradeAll: true, localhostNodePorts: false, syncPeriod: '30s', minSyncPeriod: '0s' },
+    // 0: leave the host's nf_conntrack_max and TCP timeouts alone.
+    conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
+    oomScoreAdj: 0,
+  };
+}
+
 /** The KubeletConfiguration of the node. */
-function kubeletConfiguration(o: { dir: string; containerdSocket: string; cgroupName: string; port: number; healthzPort: number }): object {
+function kubeletConfiguration(o: { dir: string; containerdSocket: string; cgroupName: string; port: number; healthzPort: number; clusterDns?: string }): object {
   return {
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
@@ -922,6 +1109,10 @@ function kubeletConfiguration(o: { dir: string; containerdSocket: string; cgroup
     podLogsDir: path.join(o.dir, 'pod-logs'),
     volumePluginDir: path.join(o.dir, 'volume-plugins'),
     resolvConf: path.join(o.dir, 'resolv.conf'),
+    // Pods (dnsPolicy ClusterFirst) ask the node's DNS server (serveClusterDns) for Service names.
+    ...(o.clusterDns ? { clusterDNS: [o.clusterDns], clusterDomain: CLUSTER_DOMAIN } : {}),
+    // No KUBE-FIREWALL / KUBE-KUBELET-CANARY chains on the host: the kubelet would leave them behind.
+    makeIPTablesUtilChains: false,
     // Imported images are never garbage-collected, and a full disk does not evict the suite's pods.
     imageGCHighThresholdPercent: 100,
     imageGCLowThresholdPercent: 99,
@@ -1059,12 +1250,14 @@ export async function startNode(cp: NodeControlPlane, opts: StartNodeOptions = {
   };
 
   let stopped = false;
+  let stopDns: (() => Promise<void>) | undefined;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    await stopDns?.();
     // kubelet first (so it does not restart what is being killed), then the scheduler and containerd; the
-    // pods and shims go with the cgroups.
-    for (const name of ['kubelet', 'kube-scheduler', 'containerd']) {
+    // pods and shims go with the cgroups; kube-proxy last (cleanupNodeSync removes its rules).
+    for (const name of ['kubelet', 'kube-scheduler', 'containerd', 'kube-proxy']) {
       const proc = procs.find((x) => x.name === name);
       if (proc) await terminate(proc);
     }
@@ -1118,7 +1311,16 @@ export async function startNode(cp: NodeControlPlane, opts: StartNodeOptions = {
     await mustRun('ip', ['link', 'add', bridge, 'type', 'bridge']);
     await mustRun('ip', ['addr', 'add', `${ip}/24`, 'dev', bridge]);
     await mustRun('ip', ['link', 'set', bridge, 'up']);
-    fs.writeFileSync(p('cni', 'net.d', '10-asya-e2e.conflist'), JSON.stringify(cniConflist(`asya-e2e-${id}`, bridge, subnet, ip, p('cni', 'ipam')), null, 1));
+    if (cp.serviceCidr) {
+      // Pod -> ClusterIP -> pod crosses the node: forwarding for packets that arrive on this bridge only (goes
+      // with the bridge), and a rule that drops any of them leaving through another interface.
+      fs.writeFileSync(`/proc/sys/net/ipv4/conf/${bridge}/forwarding`, '1');
+      const rule = ['FORWARD', '-i', bridge, '!', '-o', bridge, '-m', 'comment', '--comment', `asya-e2e-${id}: pods reach nothing beyond the node`, '-j', 'DROP'];
+      manifest.iptablesRules = [rule];
+      saveManifest();
+      await mustRun('iptables', ['-w', '5', '-I', ...rule]);
+    }
+    fs.writeFileSync(p('cni', 'net.d', '10-asya-e2e.conflist'), JSON.stringify(cniConflist(`asya-e2e-${id}`, bridge, subnet, ip, p('cni', 'ipam'), cp.serviceCidr), null, 1));
     fs.writeFileSync(p('resolv.conf'), fs.existsSync('/etc/resolv.conf') ? fs.readFileSync('/etc/resolv.conf') : '');
     step('cgroups+network');
 
@@ -1170,7 +1372,11 @@ export async function startNode(cp: NodeControlPlane, opts: StartNodeOptions = {
     /* ---- kubelet, in containerd's mount namespace ---- */
     const kubeletKubeconfig = p('kubelet', 'kubeconfig');
     fs.copyFileSync(cp.kubeconfig, kubeletKubeconfig);
-    const kubeletConfig = kubeletConfiguration({ dir, containerdSocket, cgroupName, port: kubeletPort, healthzPort });
+    if (cp.server && cp.token) {
+      stopDns = await serveClusterDns(ip, cp);
+      step('dns');
+    }
+    const kubeletConfig = kubeletConfiguration({ dir, containerdSocket, cgroupName, port: kubeletPort, healthzPort, clusterDns: stopDns ? ip : undefined });
     fs.writeFileSync(p('kubelet', 'config.yaml'), JSON.stringify(kubeletConfig, null, 1));
     const kubelet = launch(
       'kubelet',
@@ -1213,6 +1419,39 @@ export async function startNode(cp: NodeControlPlane, opts: StartNodeOptions = {
     // Without the node-lifecycle controller nobody removes the taint kubelet registers with.
     const taint = await kubectl(['taint', 'node', NODE_NAME, 'node.kubernetes.io/not-ready:NoSchedule-']);
     if (taint.code !== 0 && !/not found/.test(taint.stderr)) throw new Error(`removing the not-ready taint failed:\n${taint.stderr}`);
+
+    /* ---- the API server (and KEDA's metrics adapter) at the node IP; kube-proxy for Services ---- */
+    if (cp.publishOn) {
+      await cp.publishOn(ip);
+      step('publish');
+    }
+    if (cp.serviceCidr && fs.existsSync(bin('kube-proxy'))) {
+      // kube-proxy's iptables chains have fixed names: two e2e nodes on one host would rewrite each other's
+      // rules, and one's --cleanup would remove the other's. The second waits for this lock (held by a
+      // recorded process, so it goes with the node, also when the test process is killed).
+      // One process: the shell opens the lock file, flock(1) locks that open file, and the shell becomes the
+      // sleep that keeps it open; killing this PID releases the lock.
+      const lock = launch('kube-proxy-lock', 'sh', ['-c', 'exec 9>>"$1"; flock --exclusive 9; echo locked; exec sleep 2147483647', 'sh', KUBE_PROXY_LOCK], { PATH: process.env.PATH });
+      // Released last, after kube-proxy's rules are gone (cleanupNodeSync).
+      manifest.lock = manifest.pids.pop();
+      saveManifest();
+      let told = false;
+      await waitFor(lock, `holding ${KUBE_PROXY_LOCK} (another e2e node on this host runs kube-proxy)`, 60 * 60_000, async () => {
+        const locked = fs.readFileSync(lock.logFile, 'utf8').includes('\nlocked');
+        if (!locked && !told) {
+          told = true;
+          process.stderr.write(`asya-e2e node: waiting for ${KUBE_PROXY_LOCK}: another e2e node on this host runs kube-proxy\n`);
+        }
+        return locked;
+      });
+      const [proxyHealthPort, proxyMetricsPort] = (await freePorts(2)) as [number, number];
+      fs.writeFileSync(p('kube-proxy.yaml'), JSON.stringify(kubeProxyConfiguration({ kubeconfig: cp.kubeconfig, ip, subnet, healthzPort: proxyHealthPort, metricsPort: proxyMetricsPort }), null, 1));
+      manifest.kubeProxy = bin('kube-proxy');
+      saveManifest();
+      const proxy = launch('kube-proxy', bin('kube-proxy'), [`--config=${p('kube-proxy.yaml')}`, '--v=1'], { ...process.env });
+      await waitFor(proxy, 'healthy (/healthz, rules synced)', 60_000, async () => (await httpStatus(`http://127.0.0.1:${proxyHealthPort}/healthz`)) === 200);
+      step('kube-proxy');
+    }
 
     if (process.env.ASYA_E2E_DEBUG === '1') {
       process.stderr.write(`asya-e2e node ${NODE_NAME} Ready at ${ip} (${JSON.stringify(timings)}), dir ${dir}\n`);
