@@ -61,7 +61,7 @@ export const EnvVarSchema = Type.Object(
 export const SidecarSpecSchema = Type.Object(
   {
     image: Type.Optional(Type.String({ minLength: 1, description: 'Sidecar image. Defaults to the operator configuration (sidecar.image).' })),
-    imagePullPolicy: Type.Optional(stringEnum(PULL_POLICIES, { default: 'IfNotPresent', description: 'Pull policy of the sidecar image.' })),
+    imagePullPolicy: Type.Optional(stringEnum(PULL_POLICIES, { description: 'Pull policy of the sidecar image. Defaults to the operator configuration (sidecar.imagePullPolicy).' })),
     resources: Type.Optional(ResourceRequirementsSchema),
     env: Type.Optional(Type.Array(EnvVarSchema, { description: 'Extra environment variables for the sidecar; they override the injected ones of the same name.' })),
   },

@@ -73,3 +73,17 @@ describe('RabbitMQ connection of the sidecar', () => {
     for (const n of ['ASYA_SOCKET_PATH', 'ASYA_SOCKET_MAX_SIZE', 'ASYA_RABBITMQ_VHOST', 'ASYA_QUEUE_URL']) expect(names).not.toContain(n);
   });
 });
+
+describe('the sidecar container', () => {
+  test("an actor that sets only spec.sidecar.image keeps the operator's imagePullPolicy (no actor-side default overrides it)", async () => {
+    const { injectPod } = await import('../../src/injection/inject.js');
+    const config = makeConfig();
+    config.sidecar.imagePullPolicy = 'Always';
+    const actor = defaultActor(makeActor('echo', { sidecar: { image: 'mirror.example/asya-sidecar:1' } }));
+    const pod = { metadata: { name: 'p', namespace: 'default', labels: { 'asya.sh/actor': 'echo' } }, spec: { containers: [{ name: 'asya-runtime', image: 'h:1' }] } };
+    const r = injectPod({ pod, namespace: 'default', actor, config });
+    if (r.outcome !== 'injected') throw new Error(r.outcome);
+    const sidecar = (r.pod.spec?.containers ?? []).find((c) => c.name === 'asya-sidecar');
+    expect(sidecar).toMatchObject({ image: 'mirror.example/asya-sidecar:1', imagePullPolicy: 'Always' });
+  });
+});
