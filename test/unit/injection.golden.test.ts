@@ -14,6 +14,8 @@ import { ActorIndex } from '../../src/api/actorIndex.js';
 import type { AsyncActor } from '../../src/api/schema.js';
 import { parseConfig } from '../../src/config/load.js';
 import { injectPod, podLabelActor, type Pod } from '../../src/injection/inject.js';
+import { injectObject } from '../../src/injection/offline.js';
+import { mutatePodHandler } from '../../src/webhook/handlers.js';
 import { INJECTION_STATUS_ANNOTATION, SIDECAR_CONTAINER } from '../../src/names.js';
 
 // Jest's ESM loader has import.meta.url but not import.meta.dirname.
@@ -110,6 +112,28 @@ describe.each(cases)('%s', (name) => {
     const again = injectPod({ pod: structuredClone(result.pod), namespace, actor, config });
     expect(again.outcome).toBe('skipped');
     if (again.outcome === 'skipped') expect(again.reason).toBe('already_injected');
+  });
+
+  // The same case through the two other doors, as Istio's golden tests do: the admission webhook's handler (what
+  // the API server gets back) and `asya-webhook inject` (a workload file injected offline).
+  test('the webhook handler answers this patch', () => {
+    const index = new ActorIndex();
+    if (actor) index.upsert(actor);
+    const req = { uid: 'u1', kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE' as const, namespace, object: structuredClone(pod) };
+    const { review } = mutatePodHandler(req, { config, actors: index });
+    expect(review.response.allowed).toBe(true);
+    expect(JSON.parse(Buffer.from(review.response.patch ?? '', 'base64').toString('utf8'))).toEqual(result.patch);
+  });
+
+  test('asya-webhook inject gives the same pod in a Deployment template', () => {
+    const index = new ActorIndex();
+    if (actor) index.upsert(actor);
+    const { metadata, spec } = structuredClone(pod);
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'w', namespace }, spec: { template: { metadata, spec } } };
+    const out = injectObject(deployment, index, config);
+    expect(out.outcome).toBe('injected');
+    const { metadata: m2, spec: s2 } = result.pod;
+    expect((out.object as { spec: { template: unknown } }).spec.template).toEqual({ metadata: m2, spec: s2 });
   });
 
   test('no secret value in the patch: passwords and keys only by secretKeyRef', () => {
