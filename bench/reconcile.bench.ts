@@ -10,7 +10,7 @@ import { silentLogger } from '../src/observability/logger.js';
 import { KubeEventRecorder } from '../src/reconciler/events.js';
 import { Reconciler } from '../src/reconciler/reconcile.js';
 import { WorkQueue } from '../src/reconciler/workqueue.js';
-import { RabbitmqTransport } from '../src/transports/rabbitmq.js';
+import { RabbitmqTransport } from '../src/transports/rabbitmq/client.js';
 import { ACTOR_LABEL } from '../src/names.js';
 import { kedaScale, settleWorkload } from '../test/support/cluster.js';
 import { RabbitNode, rabbitmqAvailable } from '../test/support/rabbitmq.js';

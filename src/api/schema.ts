@@ -1,62 +1,15 @@
 // The AsyncActor API, defined once. The CRD (src/api/crd.ts), admission validation and defaulting
 // (src/api/validate.ts) and the TypeScript types all derive from these schemas.
-import { Type, type Static, type TSchema, type SchemaOptions } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { DEFAULT_PYTHON, RUNTIME_SCRIPT_PATH, SOCKET_FILE_NAME } from '../names.js';
+import { EnvVarSchema, PULL_POLICIES, ResourceRequirementsSchema, int32, opaqueObject, stringEnum } from '../schema/kubernetes.js';
 
-// ---- schema helpers that keep the result a valid structural CRD schema ----
-
-function stringEnum<T extends string>(values: readonly T[], options: SchemaOptions = {}): TSchema & { static: T } {
-  return Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
-}
-
-/** A Kubernetes quantity ("500m", "1Gi", 2). */
-const Quantity = Type.Unsafe<string | number>({
-  'x-kubernetes-int-or-string': true,
-  anyOf: [{ type: 'integer' }, { type: 'string' }],
-  pattern: '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
-  description: 'A Kubernetes quantity, for example 500m, 256Mi or 2.',
-});
-
-/** Largest value of an int32, the type Kubernetes and KEDA store replica counts and intervals in. */
-export const INT32_MAX = 2_147_483_647;
-
-/** An integer Kubernetes or KEDA keeps as an int32: a larger one would be refused later, by them. */
-function int32(options: SchemaOptions & { minimum?: number } = {}) {
-  return Type.Integer({ maximum: INT32_MAX, ...options });
-}
-
-/** A map from string keys to `value` (CRDs take additionalProperties, not patternProperties). */
-export function mapOf<T extends TSchema>(value: T, options: SchemaOptions = {}): TSchema & { static: Record<string, Static<T>> } {
-  return Type.Unsafe<Record<string, Static<T>>>({ type: 'object', additionalProperties: value, ...options });
-}
-
-/** An object whose content Kubernetes keeps as is (validated by our own rules, not by the CRD). */
-function opaqueObject(description: string): TSchema & { static: Record<string, unknown> } {
-  return Type.Unsafe<Record<string, unknown>>({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description });
-}
+export { INT32_MAX, PULL_POLICIES, type EnvVar, type ResourceRequirements } from '../schema/kubernetes.js';
 
 // ---- spec ----
 
-export const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet'] as const;
 export const METRIC_TYPES = ['AverageValue', 'Value', 'Utilization'] as const;
-
-export const ResourceRequirementsSchema = Type.Object(
-  {
-    limits: Type.Optional(mapOf(Quantity, { description: 'Maximum amount of compute resources allowed.' })),
-    requests: Type.Optional(mapOf(Quantity, { description: 'Minimum amount of compute resources required.' })),
-  },
-  { description: 'Compute resources of the injected sidecar container (core/v1 ResourceRequirements).' },
-);
-
-export const EnvVarSchema = Type.Object(
-  {
-    name: Type.String({ minLength: 1, description: 'Name of the environment variable.' }),
-    value: Type.Optional(Type.String({ description: 'Literal value.' })),
-    valueFrom: Type.Optional(opaqueObject('Source of the value (core/v1 EnvVarSource): secretKeyRef, configMapKeyRef, fieldRef...')),
-  },
-  { description: 'An environment variable (core/v1 EnvVar).' },
-);
 
 export const SidecarSpecSchema = Type.Object(
   {
@@ -242,8 +195,6 @@ export type AsyncActorStatus = Static<typeof AsyncActorStatusSchema>;
 export type Condition = Static<typeof ConditionSchema>;
 export type DisplayStatus = (typeof DISPLAY_STATUSES)[number];
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
-export type EnvVar = Static<typeof EnvVarSchema>;
-export type ResourceRequirements = Static<typeof ResourceRequirementsSchema>;
 
 export interface ObjectMeta {
   name?: string;

@@ -9,6 +9,7 @@ import { SchemaChecker, fieldErrors, type FieldError } from '../util/schemaCheck
 import { AsyncActorSpecSchema, TimeoutSpecSchema, type AsyncActor, type DefaultedActor } from './schema.js';
 import type { OperatorConfig } from '../config/schema.js';
 import { findTransport } from '../config/load.js';
+import { pluginOf } from '../transports/registry.js';
 import {
   RESERVED_RUNTIME_ENV,
   RESERVED_VOLUMES,
@@ -346,9 +347,6 @@ function checkSidecar(actor: DefaultedActor): FieldError[] {
   return errors;
 }
 
-const SQS_NAME = /^[A-Za-z0-9_-]{1,80}$/;
-const RABBITMQ_MAX_QUEUE_BYTES = 255;
-
 function checkTransport(actor: DefaultedActor, ctx: ValidationContext): FieldError[] {
   const name = actor.spec.transport;
   if (typeof name !== 'string' || name === '') return [];
@@ -357,22 +355,7 @@ function checkTransport(actor: DefaultedActor, ctx: ValidationContext): FieldErr
   const actorName = actor.metadata?.name;
   if (typeof actorName !== 'string' || actorName === '') return [];
   const queue = queueNameFor(actorName);
-  const errors: FieldError[] = [];
-  if (found.transport.type === 'sqs' && !SQS_NAME.test(queue)) {
-    errors.push({ path: 'metadata.name', message: `gives SQS queue name "${queue}", which must be 1 to 80 of [A-Za-z0-9_-]` });
-  }
-  if (found.transport.type === 'rabbitmq' && Buffer.byteLength(queue) > RABBITMQ_MAX_QUEUE_BYTES) {
-    errors.push({ path: 'metadata.name', message: `gives RabbitMQ queue name "${queue}", longer than 255 bytes` });
-  }
-  if (found.transport.type === 'sqs' && found.transport.config.actorRoleArn) {
-    const sa = (actor.spec.workload?.template?.spec as { serviceAccountName?: unknown } | undefined)?.serviceAccountName;
-    if (sa !== undefined) {
-      errors.push({
-        path: 'spec.workload.template.spec.serviceAccountName',
-        message: 'must not be set: SQS actors run as ServiceAccount asya-<name> with the IRSA role of the operator configuration',
-      });
-    }
-  }
+  const errors: FieldError[] = pluginOf(found.transport).validateActor(found.transport.config, { actor, queue });
   if (ctx.actors) {
     const ns = actor.metadata.namespace;
     for (const other of ctx.actors.actorsWithQueue(name, queue)) {

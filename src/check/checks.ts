@@ -1,6 +1,7 @@
 // `asya-webhook check`: the decisions, pure. Each function turns what was read from the cluster (or the network)
 // into check results with a one-line fix for each failure; run.ts gathers the inputs through CheckIO.
 import { ACTOR_CRD_NAME } from '../names.js';
+import type { TransportProbeResult as TransportProbe } from '../transports/plugin.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -352,18 +353,9 @@ export function checkLease(
 
 // ---- transports ----
 
-export interface TransportProbe {
-  ok: boolean;
-  /** What was tried: "AMQP login as guest", "TCP connect", "SQS ListQueues". */
-  how: string;
-  error?: string;
-  /** Why a weaker probe was used (e.g. the Secret was not readable). */
-  note?: string;
-  /** End queues (asya-happy-end, asya-error-end) found missing; undefined when they could not be looked for. */
-  missingEndQueues?: string[];
-}
+export type { TransportProbeResult as TransportProbe } from '../transports/plugin.js';
 
-export function checkTransport(name: string, type: string, address: string, probe: TransportProbe): CheckResult {
+export function checkTransport(name: string, type: string, address: string, probe: TransportProbe, fix: string): CheckResult {
   const title = `transport ${name} (${type} at ${address})`;
   if (probe.ok && probe.missingEndQueues?.length) {
     return fail(
@@ -373,13 +365,7 @@ export function checkTransport(name: string, type: string, address: string, prob
     );
   }
   if (probe.ok) return ok(title, `reachable: ${probe.how}${probe.missingEndQueues ? ', end queues present' : ''}${probe.note ? ` (${probe.note})` : ''}`);
-  return fail(
-    title,
-    `unreachable: ${probe.how} failed: ${oneLine(probe.error ?? 'unknown error')}`,
-    type === 'rabbitmq'
-      ? `check the broker at ${address} and the password Secret; or fix transports.${name}.config with helm upgrade`
-      : `check the SQS endpoint ${address}, the region and the credentials; or fix transports.${name}.config with helm upgrade`,
-  );
+  return fail(title, `unreachable: ${probe.how} failed: ${oneLine(probe.error ?? 'unknown error')}`, fix);
 }
 
 // ---- output ----

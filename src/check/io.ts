@@ -1,14 +1,13 @@
 // CheckIO on a real cluster and network: REST calls with the kubeconfig's credentials, TLS handshakes with the
 // webhook, an AMQP login, an SQS call. Every call has a timeout so `check` never hangs on a dead endpoint.
 import { KubeConfig } from '@kubernetes/client-node';
-import { GetQueueUrlCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import amqp from 'amqplib';
 import http from 'node:http';
 import https from 'node:https';
-import type { RabbitmqConfig, SqsConfig } from '../config/schema.js';
-import { END_QUEUES } from '../names.js';
-import type { DryRunOutcome, LeaseLike, TlsProbe, TransportProbe, WebhookConfigLike, WebhookTarget } from './checks.js';
-import { tcpProbe, tlsProbe, verifyCertificatePem } from './probes.js';
+import type { DryRunOutcome, LeaseLike, TlsProbe, WebhookConfigLike, WebhookTarget } from './checks.js';
+import { tlsProbe, verifyCertificatePem } from './probes.js';
+import type { TransportConfig } from '../config/schema.js';
+import type { ProbeContext, TransportProbeResult } from '../transports/plugin.js';
+import { pluginOf } from '../transports/registry.js';
 import type { CheckIO } from './run.js';
 
 const TIMEOUT_MS = 8000;
@@ -134,77 +133,14 @@ export class ClusterCheckIO implements CheckIO {
     return { source: `ConfigMap ${namespace}/${items[0]!.metadata.name}`, text: items[0]!.data!['config.yaml']! };
   }
 
+  probeTransport(transport: TransportConfig, ctx: ProbeContext): Promise<TransportProbeResult> {
+    return pluginOf(transport).probe(transport.name, transport.config, ctx);
+  }
+
   async readSecretKey(namespace: string, name: string, key: string): Promise<string | undefined> {
     const r = await this.rest.request('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`);
     const v = r.status === 200 ? r.body?.data?.[key] : undefined;
     return typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : undefined;
-  }
-
-  async probeRabbitmq(c: RabbitmqConfig, password: string | undefined): Promise<TransportProbe> {
-    if (password === undefined) {
-      const err = await tcpProbe(c.host, c.port);
-      return { ok: !err, how: 'TCP connect', error: err };
-    }
-    const how = `AMQP login as ${c.username}`;
-    try {
-      const conn = await withTimeout(
-        amqp.connect(
-          { protocol: c.tls ? 'amqps' : 'amqp', hostname: c.host, port: c.port, username: c.username, password, vhost: c.vhost },
-          { timeout: 5000, clientProperties: { connection_name: 'asya-webhook check' } },
-        ),
-        TIMEOUT_MS,
-        'AMQP connect',
-      );
-      conn.on('error', () => undefined);
-      try {
-        const missingEndQueues: string[] = [];
-        for (const queue of END_QUEUES) {
-          // A 404 closes the channel it happened on: one channel per queue.
-          const ch = await conn.createChannel();
-          ch.on('error', () => undefined);
-          const found = await ch.checkQueue(queue).then(
-            () => true,
-            (err: { code?: number }) => (err?.code === 404 ? false : Promise.reject(err)),
-          );
-          if (!found) missingEndQueues.push(queue);
-          else await ch.close().catch(() => undefined);
-        }
-        return { ok: true, how, missingEndQueues };
-      } finally {
-        await conn.close().catch(() => undefined);
-      }
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      return { ok: false, how, error: `${typeof e.code === 'string' ? `${e.code} ` : ''}${e.message}` };
-    }
-  }
-
-  async probeSqs(c: SqsConfig): Promise<TransportProbe> {
-    const client = new SQSClient({ region: c.region, ...(c.endpoint ? { endpoint: c.endpoint } : {}), maxAttempts: 1 });
-    try {
-      await withTimeout(client.send(new ListQueuesCommand({ MaxResults: 1 })), TIMEOUT_MS, 'SQS ListQueues');
-      const missingEndQueues: string[] = [];
-      for (const queue of END_QUEUES) {
-        const found = await withTimeout(client.send(new GetQueueUrlCommand({ QueueName: queue })), TIMEOUT_MS, 'SQS GetQueueUrl').then(
-          () => true,
-          (err: Error) => (err.name === 'QueueDoesNotExist' || err.name === 'AWS.SimpleQueueService.NonExistentQueue' ? false : Promise.reject(err)),
-        );
-        if (!found) missingEndQueues.push(queue);
-      }
-      return { ok: true, how: 'SQS ListQueues', missingEndQueues };
-    } catch (err) {
-      const e = err as Error;
-      // No AWS credentials where check runs (the reconciler has its own, e.g. IRSA): the endpoint answering
-      // TCP is what can be checked from here.
-      if (e.name === 'CredentialsProviderError' || /credential/i.test(e.message)) {
-        const u = new URL(c.endpoint ?? `https://sqs.${c.region}.amazonaws.com`);
-        const tcpErr = await tcpProbe(u.hostname, Number(u.port || (u.protocol === 'http:' ? 80 : 443)));
-        return { ok: !tcpErr, how: 'TCP connect', error: tcpErr, note: 'no AWS credentials here for ListQueues' };
-      }
-      return { ok: false, how: 'SQS ListQueues', error: `${e.name}: ${e.message}` };
-    } finally {
-      client.destroy();
-    }
   }
 }
 

@@ -1,22 +1,9 @@
-// Network probes of `asya-webhook check` that need no Kubernetes client: TCP connect, TLS handshake verified
+// Network probes of `asya-webhook check` that need no Kubernetes client: the TLS handshake verified
 // against a caBundle, and the same verification of a certificate read from a Secret.
 import { X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { TlsProbe } from './checks.js';
-
-export function tcpProbe(host: string, port: number, timeoutMs = 5000): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    const done = (err?: string) => {
-      s.destroy();
-      resolve(err);
-    };
-    s.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs / 1000}s`));
-    s.once('connect', () => done());
-    s.once('error', (e: NodeJS.ErrnoException) => done(`${e.code ?? ''} ${e.message}`.trim()));
-  });
-}
 
 /** TLS handshake with the webhook; the chain and the name are verified against the caBundle only. */
 export function tlsProbe(host: string, port: number, caPem: string, timeoutMs = 5000): Promise<TlsProbe & { code?: string }> {

@@ -2,7 +2,10 @@
 // to the API server and the network; the unit tests pass a fake). Every decision is in checks.ts.
 import { buildCrd } from '../api/crd.js';
 import { ConfigError, parseConfigText } from '../config/load.js';
-import type { OperatorConfig, RabbitmqConfig, SqsConfig } from '../config/schema.js';
+import type { OperatorConfig, TransportConfig } from '../config/schema.js';
+import type { ProbeContext, TransportProbeResult } from '../transports/plugin.js';
+import { END_QUEUES } from '../names.js';
+import { pluginOf } from '../transports/registry.js';
 import { ACTOR_CRD_NAME, API_GROUP, API_VERSION, ACTOR_KIND } from '../names.js';
 import {
   CERT_MANAGER_CRDS,
@@ -38,8 +41,8 @@ export interface CheckIO {
   findConfig(namespace: string, release?: string): Promise<{ source: string; text: string } | { error: string; fix: string }>;
   /** One key of a Secret, or undefined when it is missing or not readable with these credentials. */
   readSecretKey(namespace: string, name: string, key: string): Promise<string | undefined>;
-  probeRabbitmq(config: RabbitmqConfig, password: string | undefined): Promise<TransportProbe>;
-  probeSqs(config: SqsConfig): Promise<TransportProbe>;
+  /** Reaches the broker of a transport (its plugin's probe). */
+  probeTransport(transport: TransportConfig, ctx: ProbeContext): Promise<TransportProbeResult>;
 }
 
 export interface CheckOptions {
@@ -138,27 +141,14 @@ export async function runChecks(io: CheckIO, opts: CheckOptions): Promise<CheckR
 
   for (const t of Object.values(config.transports)) {
     if (!t.enabled) continue;
-    if (t.type === 'rabbitmq') {
-      const c = t.config;
-      const address = `${c.host}:${c.port}`;
-      results.push(
-        ...(await guard(`transport ${t.name} (rabbitmq at ${address})`, 'check the broker', async () => {
-          let password: string | undefined;
-          let note: string | undefined;
-          if (c.passwordSecretRef) {
-            password = await io.readSecretKey(opts.namespace, c.passwordSecretRef.name, c.passwordSecretRef.key);
-            if (password === undefined) note = `Secret ${opts.namespace}/${c.passwordSecretRef.name} not readable: TCP connect only`;
-          } else if (c.passwordFile) note = `password in file ${c.passwordFile} (in the pod): TCP connect only`;
-          else password = 'guest';
-          const probe = await io.probeRabbitmq(c, password);
-          return [checkTransport(t.name, 'rabbitmq', address, { ...probe, note: probe.note ?? note })];
-        })),
-      );
-    } else {
-      const c = t.config;
-      const address = c.endpoint ?? `sqs.${c.region}.amazonaws.com`;
-      results.push(...(await guard(`transport ${t.name} (sqs at ${address})`, 'check the endpoint', async () => [checkTransport(t.name, 'sqs', address, await io.probeSqs(c))])));
-    }
+    const plugin = pluginOf(t);
+    const address = plugin.address(t.config);
+    results.push(
+      ...(await guard(`transport ${t.name} (${t.type} at ${address})`, 'check the broker', async () => {
+        const probe = await io.probeTransport(t, { namespace: opts.namespace, readSecretKey: (name, key) => io.readSecretKey(opts.namespace, name, key), endQueues: END_QUEUES });
+        return [checkTransport(t.name, t.type, address, probe, plugin.probeFix(t.name, t.config))];
+      })),
+    );
   }
   return results;
 }

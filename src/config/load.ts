@@ -2,14 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { SchemaChecker, formatFieldError, type FieldError } from '../util/schemaChecker.js';
-import {
-  OperatorConfigSchema,
-  TRANSPORT_CONFIG_SCHEMAS,
-  TRANSPORT_TYPES,
-  type OperatorConfig,
-  type TransportConfig,
-  type TransportType,
-} from './schema.js';
+import { transportPlugin, transportTypes } from '../transports/registry.js';
+import { OperatorConfigSchema, type OperatorConfig, type TransportConfig } from './schema.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -22,9 +16,15 @@ export class ConfigError extends Error {
 }
 
 const topChecker = new SchemaChecker<unknown>(OperatorConfigSchema, { closeObjects: true });
-const transportCheckers = Object.fromEntries(
-  TRANSPORT_TYPES.map((t) => [t, new SchemaChecker<unknown>(TRANSPORT_CONFIG_SCHEMAS[t], { closeObjects: true })]),
-) as Record<TransportType, SchemaChecker<unknown>>;
+/** One checker per transport type, made when first needed (a test may register a type of its own). */
+const transportCheckers = new Map<string, SchemaChecker<unknown>>();
+function transportChecker(type: string): SchemaChecker<unknown> | undefined {
+  const plugin = transportPlugin(type);
+  if (!plugin) return undefined;
+  let c = transportCheckers.get(type);
+  if (!c) transportCheckers.set(type, (c = new SchemaChecker<unknown>(plugin.configSchema, { closeObjects: true })));
+  return c;
+}
 
 /** Pure: checks and defaults a parsed configuration object. */
 export function parseConfig(raw: unknown, source = '<inline>'): OperatorConfig {
@@ -35,9 +35,14 @@ export function parseConfig(raw: unknown, source = '<inline>'): OperatorConfig {
   const transports = (value as { transports?: Record<string, { type?: unknown; config?: unknown }> }).transports ?? {};
   if (transports && typeof transports === 'object') {
     for (const [name, entry] of Object.entries(transports)) {
-      if (!entry || typeof entry !== 'object' || !TRANSPORT_TYPES.includes(entry.type as TransportType)) continue;
+      if (!entry || typeof entry !== 'object' || typeof entry.type !== 'string') continue;
+      const checker = transportChecker(entry.type);
+      if (!checker) {
+        errors.push({ path: `transports.${name}.type`, message: `unknown transport type "${entry.type}" (known: ${transportTypes().join(', ')})` });
+        continue;
+      }
       if (entry.config === undefined) entry.config = {};
-      const r = transportCheckers[entry.type as TransportType].check(entry.config, `transports.${name}.config`);
+      const r = checker.check(entry.config, `transports.${name}.config`);
       if (!r.ok) errors.push(...r.errors);
     }
   }

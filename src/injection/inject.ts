@@ -1,7 +1,8 @@
 // Pod injection, pure: pod + actor + configuration in, JSON Patch out. The admission webhook
 // (src/webhook/podHandler.ts) and the offline `asya-webhook inject` command both call injectPod.
 import type { DefaultedActor, EnvVar } from '../api/schema.js';
-import type { OperatorConfig, RabbitmqConfig, TransportConfig } from '../config/schema.js';
+import type { OperatorConfig, TransportConfig } from '../config/schema.js';
+import { pluginOf } from '../transports/registry.js';
 import { findTransport } from '../config/load.js';
 import {
   ACTOR_LABEL,
@@ -221,57 +222,13 @@ export function sidecarEnv(actorName: string, namespace: string, actor: Defaulte
     { name: ENV.happyEnd, value: HAPPY_END_ACTOR },
     { name: ENV.errorEnd, value: ERROR_END_ACTOR },
     ...(END_ACTORS.includes(actorName) ? [{ name: ENV.isEndActor, value: 'true' }] : []),
-    ...transportEnv(transport),
+    ...pluginOf(transport).sidecarEnv(transport.config),
   ];
   for (const user of spec.sidecar?.env ?? []) {
     const i = env.findIndex((e) => e.name === user.name);
     if (i >= 0) env[i] = user;
     else env.push(user);
   }
-  if (transport.type === 'rabbitmq' && !env.some((e) => e.name === ENV.rabbitmqUrl)) {
-    env.push({ name: ENV.rabbitmqUrl, value: rabbitmqUrl(transport.config, env) });
-  }
-  return env;
-}
-
-/**
- * ASYA_RABBITMQ_URL, the only way to give the sidecar a vhost or TLS (from HOST/PORT/USERNAME/PASSWORD alone it
- * dials amqp://.../ on vhost /). It refers to the variables before it with $(VAR), which the kubelet expands
- * when it starts the container, so the password still comes from its Secret and never appears in the pod spec;
- * hence it comes last, after the user's overrides. As in upstream's own URL, the password is not escaped:
- * one with '/', '?', '#' or '%' cannot be used.
- */
-function rabbitmqUrl(c: RabbitmqConfig, env: EnvVar[]): string {
-  const ref = (name: string, fallback: string) => (env.some((e) => e.name === name) ? `$(${name})` : fallback);
-  const vhost = c.vhost === '/' ? '' : encodeURIComponent(c.vhost);
-  return `${c.tls ? 'amqps' : 'amqp'}://${ref(ENV.rabbitmqUsername, c.username)}:${ref(ENV.rabbitmqPassword, 'guest')}@$(${ENV.rabbitmqHost}):$(${ENV.rabbitmqPort})/${vhost}`;
-}
-
-function secretEnv(name: string, ref: { name: string; key: string }): EnvVar {
-  return { name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } };
-}
-
-function transportEnv(t: TransportConfig): EnvVar[] {
-  if (t.type === 'rabbitmq') {
-    const c = t.config;
-    return [
-      { name: ENV.rabbitmqHost, value: c.host },
-      { name: ENV.rabbitmqPort, value: String(c.port) },
-      c.usernameSecretRef ? secretEnv(ENV.rabbitmqUsername, c.usernameSecretRef) : { name: ENV.rabbitmqUsername, value: c.username },
-      ...(c.passwordSecretRef ? [secretEnv(ENV.rabbitmqPassword, c.passwordSecretRef)] : []),
-      { name: ENV.rabbitmqExchange, value: c.exchange },
-    ];
-  }
-  const c = t.config;
-  const creds = c.credentialsSecretRef;
-  return [
-    { name: ENV.awsRegion, value: c.region },
-    ...(c.endpoint ? [{ name: ENV.sqsEndpoint, value: c.endpoint }] : []),
-    ...(creds
-      ? [
-          secretEnv('AWS_ACCESS_KEY_ID', { name: creds.name, key: creds.accessKeyIdKey }),
-          secretEnv('AWS_SECRET_ACCESS_KEY', { name: creds.name, key: creds.secretAccessKeyKey }),
-        ]
-      : []),
-  ];
+  const plugin = pluginOf(transport);
+  return plugin.finishSidecarEnv ? plugin.finishSidecarEnv(transport.config, env) : env;
 }

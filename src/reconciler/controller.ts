@@ -10,6 +10,7 @@ import { runInformer, stripManagedFields, type RunningInformer } from '../kube/i
 import type { KubeRest } from '../kube/rest.js';
 import { ACTOR_KIND, ACTOR_LABEL, RUNTIME_CONFIGMAP } from '../names.js';
 import type { Logger } from '../observability/logger.js';
+import { pluginOf } from '../transports/registry.js';
 import type { Transport } from '../transports/types.js';
 import { CachedClient, slimPod } from './cache.js';
 import { KubeEventRecorder } from './events.js';
@@ -257,6 +258,7 @@ export class Controller {
 /** Caches of optional APIs (KEDA may not be installed): the reconciler reads through to the API without them. */
 const OPTIONAL_CACHES = new Set(['scaledobjects', 'triggerauthentications']);
 
+/** Whether some transport gives actor pods an identity of their own (IRSA), which the reconciler then manages. */
 function irsaConfigured(config: OperatorConfig): boolean {
-  return Object.values(config.transports).some((t) => t.enabled && t.type === 'sqs' && !!t.config.actorRoleArn);
+  return Object.values(config.transports).some((t) => t.enabled && !!pluginOf(t).podIdentity?.(t.config, 'any'));
 }

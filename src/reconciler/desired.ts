@@ -5,10 +5,10 @@ import { createHash } from 'node:crypto';
 import type { DefaultedActor, WorkloadKind } from '../api/schema.js';
 import type { OperatorConfig, TransportConfig } from '../config/schema.js';
 import type { KubeObject } from '../kube/client.js';
+import { pluginOf } from '../transports/registry.js';
 import {
   ACTOR_LABEL,
   IMMUTABLE_HASH_ANNOTATION,
-  IRSA_ROLE_ANNOTATION,
   KEDA_API_VERSION,
   KEDA_TRIGGER_NAME,
   MANAGED_BY_LABEL,
@@ -16,7 +16,6 @@ import {
   RUNTIME_CONFIGMAP,
   RUNTIME_SCRIPT_KEY,
   SPEC_HASH_ANNOTATION,
-  actorServiceAccountFor,
   queueNameFor,
   triggerAuthNameFor,
 } from '../names.js';
@@ -70,9 +69,8 @@ export function desiredWorkload(actor: DefaultedActor, transport: TransportConfi
   const template = structuredClone(actor.spec.workload.template) as { metadata?: Record<string, unknown>; spec: Record<string, unknown> };
   const tmeta = (template.metadata ??= {});
   tmeta.labels = { ...((tmeta.labels as Record<string, string> | undefined) ?? {}), [ACTOR_LABEL]: name };
-  if (transport?.type === 'sqs' && transport.config.actorRoleArn && !template.spec.serviceAccountName) {
-    template.spec.serviceAccountName = actorServiceAccountFor(name);
-  }
+  const identity = transport ? pluginOf(transport).podIdentity?.(transport.config, name) : undefined;
+  if (identity && !template.spec.serviceAccountName) template.spec.serviceAccountName = identity.serviceAccountName;
   const selector = { matchLabels: { [ACTOR_LABEL]: name } };
   const replicas = actor.spec.scaling.enabled ? undefined : actor.spec.workload.replicas;
   const spec: Record<string, unknown> = { selector, template };
@@ -89,9 +87,10 @@ export function desiredWorkload(actor: DefaultedActor, transport: TransportConfi
 }
 
 export function desiredServiceAccount(actor: DefaultedActor, transport: TransportConfig | undefined): KubeObject | undefined {
-  if (transport?.type !== 'sqs' || !transport.config.actorRoleArn) return undefined;
-  const meta = baseMeta(actor, actorServiceAccountFor(actor.metadata.name ?? ''));
-  meta.annotations = { [IRSA_ROLE_ANNOTATION]: transport.config.actorRoleArn };
+  const identity = transport ? pluginOf(transport).podIdentity?.(transport.config, actor.metadata.name ?? '') : undefined;
+  if (!identity) return undefined;
+  const meta = baseMeta(actor, identity.serviceAccountName);
+  meta.annotations = identity.annotations;
   return withHash({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta }, meta.annotations);
 }
 
@@ -111,69 +110,17 @@ export interface ScalingObjects {
 }
 
 /** The ScaledObject (and TriggerAuthentication) for an actor with scaling enabled; undefined otherwise. */
-/** A KEDA TriggerAuthentication taking the given trigger parameters from Secret keys (no value is copied). */
-function triggerAuthentication(actor: DefaultedActor, name: string, secretTargetRef: Array<{ parameter: string; name: string; key: string }>): KubeObject {
-  return { apiVersion: KEDA_API_VERSION, kind: 'TriggerAuthentication', metadata: baseMeta(actor, name), spec: { secretTargetRef } };
-}
-
 export function desiredScaling(actor: DefaultedActor, transport: TransportConfig, queueUrl: string | undefined): ScalingObjects | undefined {
   const s = actor.spec.scaling;
   if (!s.enabled) return undefined;
   const name = actor.metadata.name ?? '';
   const queue = queueNameFor(name);
   const authName = triggerAuthNameFor(name);
-  let triggerAuth: KubeObject | undefined;
-  let trigger: Record<string, unknown>;
-  if (transport.type === 'rabbitmq') {
-    const c = transport.config;
-    // Credentials never go into trigger metadata (keda#5127): the host has none, the Secret gives both.
-    trigger = {
-      type: 'rabbitmq',
-      name: KEDA_TRIGGER_NAME,
-      metadata: {
-        protocol: 'amqp',
-        host: `${c.tls ? 'amqps' : 'amqp'}://${c.host}:${c.port}/`,
-        vhostName: c.vhost,
-        queueName: queue,
-        mode: 'QueueLength',
-        value: String(s.queueLength),
-      },
-    };
-    if (c.passwordSecretRef) {
-      const user = c.usernameSecretRef ?? { name: c.passwordSecretRef.name, key: 'username' };
-      triggerAuth = triggerAuthentication(actor, authName, [
-        { parameter: 'username', name: user.name, key: user.key },
-        { parameter: 'password', name: c.passwordSecretRef.name, key: c.passwordSecretRef.key },
-      ]);
-    }
-  } else {
-    const c = transport.config;
-    trigger = {
-      type: 'aws-sqs-queue',
-      name: KEDA_TRIGGER_NAME,
-      metadata: {
-        queueURL: queueUrl ?? (c.queueBaseURL ? `${c.queueBaseURL.replace(/\/$/, '')}/${queue}` : queue),
-        queueLength: String(s.queueLength),
-        awsRegion: c.region,
-        ...(c.endpoint ? { awsEndpoint: c.endpoint } : {}),
-      },
-    };
-    if (c.credentialsSecretRef) {
-      const r = c.credentialsSecretRef;
-      triggerAuth = triggerAuthentication(actor, authName, [
-        { parameter: 'awsAccessKeyID', name: r.name, key: r.accessKeyIdKey },
-        { parameter: 'awsSecretAccessKey', name: r.name, key: r.secretAccessKeyKey },
-      ]);
-    } else if (c.actorRoleArn) {
-      // KEDA assumes the role of the workload's ServiceAccount (IRSA), the one we annotate.
-      triggerAuth = {
-        apiVersion: KEDA_API_VERSION,
-        kind: 'TriggerAuthentication',
-        metadata: baseMeta(actor, authName),
-        spec: { podIdentity: { provider: 'aws', identityOwner: 'workload' } },
-      };
-    }
-  }
+  const t = pluginOf(transport).kedaTrigger(transport.config, { queue, queueLength: s.queueLength, ...(queueUrl !== undefined ? { queueUrl } : {}) });
+  const trigger: Record<string, unknown> = { type: t.type, name: KEDA_TRIGGER_NAME, metadata: t.metadata };
+  const triggerAuth: KubeObject | undefined = t.authentication
+    ? { apiVersion: KEDA_API_VERSION, kind: 'TriggerAuthentication', metadata: baseMeta(actor, authName), spec: t.authentication }
+    : undefined;
   if (triggerAuth) {
     trigger.authenticationRef = { name: authName };
     withHash(triggerAuth, triggerAuth.spec);
@@ -202,8 +149,5 @@ export function desiredScaling(actor: DefaultedActor, transport: TransportConfig
   const scaledObject = withHash({ apiVersion: KEDA_API_VERSION, kind: 'ScaledObject', metadata: baseMeta(actor, name), spec }, spec);
   return { scaledObject, ...(triggerAuth ? { triggerAuthentication: triggerAuth } : {}) };
 }
-
-/** Whether this configuration needs the reconciler to know the queue URL before building the ScaledObject. */
-export const needsQueueUrl = (t: TransportConfig): boolean => t.type === 'sqs';
 
 export type { OperatorConfig };

@@ -22,6 +22,7 @@ import {
   triggerAuthNameFor,
 } from '../names.js';
 import type { Logger } from '../observability/logger.js';
+import { pluginOf } from '../transports/registry.js';
 import { TransportError, isTransportError, type QueueSpec, type Transport } from '../transports/types.js';
 import { desiredRuntimeConfigMap, desiredScaling, desiredServiceAccount, desiredWorkload, hashOf, stableStringify } from './desired.js';
 import type { EventSink, EventType } from './events.js';
@@ -637,7 +638,7 @@ export class Reconciler {
     const ns = actor.metadata.namespace ?? '';
     const name = actor.metadata.name ?? '';
     const uid = actor.metadata.uid;
-    const desired = desiredScaling(actor, tc, tc.type === 'sqs' ? queueUrl : undefined);
+    const desired = desiredScaling(actor, tc, pluginOf(tc).triggerNeedsQueueUrl ? queueUrl : undefined);
     if (!desired) return { condition: { type: CONDITION.scaling, status: 'True', reason: 'ScalingDisabled', message: 'scaling disabled' } };
     try {
       if (desired.triggerAuthentication) await this.apply(KINDS.triggerAuthentication, desired.triggerAuthentication, uid, actor);

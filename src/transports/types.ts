@@ -43,7 +43,7 @@ export class TransportError extends Error {
 
 export interface Transport {
   readonly name: string;
-  readonly type: 'rabbitmq' | 'sqs';
+  readonly type: string;
   /** Declares the queue (and its dead-letter queue, bindings, attributes, tags). Idempotent. */
   ensureQueue(spec: QueueSpec): Promise<QueueInfo>;
   /** Cheap existence check (no declaration). */

@@ -5,7 +5,9 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TSchema } from '@sinclair/typebox';
-import { OperatorConfigSchema, RabbitmqConfigSchema, SqsConfigSchema } from '../../src/config/schema.js';
+import { OperatorConfigSchema } from '../../src/config/schema.js';
+import { RabbitmqConfigSchema } from '../../src/transports/rabbitmq/config.js';
+import { SqsConfigSchema } from '../../src/transports/sqs/config.js';
 import { ACTOR_CHART, OPERATOR_CHART, templateRaw } from './helm.support.js';
 
 interface JsonSchema {

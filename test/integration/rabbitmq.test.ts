@@ -1,9 +1,9 @@
 // The RabbitMQ transport against a real broker started for this file.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
-import { RabbitmqTransport } from '../../src/transports/rabbitmq.js';
+import { RabbitmqTransport } from '../../src/transports/rabbitmq/client.js';
 import { TransportError } from '../../src/transports/types.js';
-import type { RabbitmqConfig } from '../../src/config/schema.js';
+import type { RabbitmqConfig } from '../../src/transports/rabbitmq/config.js';
 import { RabbitNode } from '../support/rabbitmq.js';
 import { logger, makeConfig } from '../support/fixtures.js';
 

@@ -8,7 +8,7 @@ import { KINDS, type KubeObject } from '../../src/kube/client.js';
 import { MemoryKubeClient } from '../../src/kube/memory.js';
 import { Reconciler } from '../../src/reconciler/reconcile.js';
 import { WorkQueue } from '../../src/reconciler/workqueue.js';
-import { RabbitmqTransport } from '../../src/transports/rabbitmq.js';
+import { RabbitmqTransport } from '../../src/transports/rabbitmq/client.js';
 import { RabbitNode } from '../support/rabbitmq.js';
 import { createActor, logger, makeActor, makeConfig } from '../support/fixtures.js';
 

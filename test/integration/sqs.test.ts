@@ -1,9 +1,9 @@
 // The SQS transport against moto's server on loopback.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand, SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { SqsTransport } from '../../src/transports/sqs.js';
+import { SqsTransport } from '../../src/transports/sqs/client.js';
 import { TransportError } from '../../src/transports/types.js';
-import type { SqsConfig } from '../../src/config/schema.js';
+import type { SqsConfig } from '../../src/transports/sqs/config.js';
 import { MotoServer } from '../support/moto.js';
 import { logger, makeConfig } from '../support/fixtures.js';
 

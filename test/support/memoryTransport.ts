@@ -10,7 +10,7 @@ export class MemoryTransport implements Transport {
 
   constructor(
     readonly name = 'rabbitmq',
-    readonly type: 'rabbitmq' | 'sqs' = 'rabbitmq',
+    readonly type: string = 'rabbitmq',
   ) {}
 
   private enter(): void {

@@ -201,16 +201,17 @@ describe('the leader lease', () => {
 });
 
 test('transports: ok with how; fail with the error and a fix naming the transport', () => {
-  expect(checkTransport('rabbitmq', 'rabbitmq', '127.0.0.1:5672', { ok: true, how: 'AMQP login as guest' })).toMatchObject({ status: 'ok', detail: 'reachable: AMQP login as guest' });
-  const f = checkTransport('rabbitmq', 'rabbitmq', '127.0.0.1:5672', { ok: false, how: 'AMQP login as guest', error: 'ECONNREFUSED connect ECONNREFUSED' });
+  const fix = 'check the broker at 127.0.0.1:5672 and the password Secret; or fix transports.rabbitmq.config with helm upgrade';
+  expect(checkTransport('rabbitmq', 'rabbitmq', '127.0.0.1:5672', { ok: true, how: 'AMQP login as guest' }, fix)).toMatchObject({ status: 'ok', detail: 'reachable: AMQP login as guest' });
+  const f = checkTransport('rabbitmq', 'rabbitmq', '127.0.0.1:5672', { ok: false, how: 'AMQP login as guest', error: 'ECONNREFUSED connect ECONNREFUSED' }, fix);
   expect(f).toMatchObject({ status: 'fail', name: 'transport rabbitmq (rabbitmq at 127.0.0.1:5672)', detail: 'unreachable: AMQP login as guest failed: ECONNREFUSED connect ECONNREFUSED' });
   expect(f.fix).toContain('transports.rabbitmq.config');
 });
 
 test('transports: a missing end queue fails the check even though the broker answers (every result would loop)', () => {
   const probe = { ok: true, how: 'AMQP login as guest' };
-  expect(checkTransport('rabbitmq', 'rabbitmq', 'h:5672', { ...probe, missingEndQueues: [] })).toMatchObject({ status: 'ok', detail: 'reachable: AMQP login as guest, end queues present' });
-  const f = checkTransport('rabbitmq', 'rabbitmq', 'h:5672', { ...probe, missingEndQueues: ['asya-error-end'] });
+  expect(checkTransport('rabbitmq', 'rabbitmq', 'h:5672', { ...probe, missingEndQueues: [] }, 'x')).toMatchObject({ status: 'ok', detail: 'reachable: AMQP login as guest, end queues present' });
+  const f = checkTransport('rabbitmq', 'rabbitmq', 'h:5672', { ...probe, missingEndQueues: ['asya-error-end'] }, 'x');
   expect(f).toMatchObject({ status: 'fail', detail: 'reachable, but the end queue asya-error-end is missing: every sidecar requeues a result meant for it, without end' });
   expect(f.fix).toContain('leader Lease');
 });
@@ -257,13 +258,18 @@ function fakeIO(over: Partial<CheckIO> = {}): CheckIO & { calls: string[] } {
       calls.push(`secret ${ns}/${name}/${key}`);
       return 's3cret';
     },
-    probeRabbitmq: async (c, password) => {
-      calls.push(`amqp ${c.host}:${c.port} ${password}`);
-      return { ok: true, how: 'AMQP login as guest' };
-    },
-    probeSqs: async (c) => {
-      calls.push(`sqs ${c.endpoint}`);
-      return { ok: true, how: 'SQS ListQueues' };
+    // The plugins' probes talk to brokers (integration and e2e tests); here: what check does with the answer.
+    probeTransport: async (t, ctx) => {
+      if (t.type === 'rabbitmq') {
+        const ref = t.config.passwordSecretRef as { name: string; key: string };
+        const password = await ctx.readSecretKey(ref.name, ref.key);
+        calls.push(`amqp ${t.config.host}:${t.config.port} ${password}`);
+        return password === undefined
+          ? { ok: true, how: 'TCP connect', note: `Secret ${ctx.namespace}/${ref.name} not readable: TCP connect only` }
+          : { ok: true, how: 'AMQP login as guest', missingEndQueues: [] };
+      }
+      calls.push(`sqs ${t.config.endpoint}`);
+      return { ok: true, how: 'SQS ListQueues', missingEndQueues: [] };
     },
     ...over,
   };

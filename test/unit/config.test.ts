@@ -55,7 +55,7 @@ sidecar:
     ['unknown transport config key', 'transports: {r: {type: rabbitmq, config: {host: h, hostt: x}}}', 'transports.r.config.hostt: unknown field'],
     ['wrong type', 'transports: {r: {type: rabbitmq, config: {host: h, port: "five"}}}', 'transports.r.config.port: must be of type integer'],
     ['missing host', 'transports: {r: {type: rabbitmq, config: {}}}', 'transports.r.config.host: is required'],
-    ['unknown transport type', 'transports: {k: {type: kafka, config: {}}}', 'transports.k.type: must be one of "rabbitmq", "sqs"'],
+    ['unknown transport type', 'transports: {k: {type: kafka, config: {}}}', 'transports.k.type: unknown transport type "kafka" (known: rabbitmq, sqs)'],
     ['sqs without region', 'transports: {s: {type: sqs}}', 'transports.s.config.region: is required'],
     ['enum', 'sidecar: {imagePullPolicy: Sometimes}', 'sidecar.imagePullPolicy: must be one of "Always", "IfNotPresent", "Never"'],
     ['secret ref without key', 'transports: {r: {type: rabbitmq, config: {host: h, passwordSecretRef: {name: s}}}}', 'transports.r.config.passwordSecretRef.key: is required'],

@@ -11,10 +11,10 @@ import {
   TagQueueCommand,
   type SQSClientConfig,
 } from '@aws-sdk/client-sqs';
-import type { SqsConfig } from '../config/schema.js';
-import { ACTOR_LABEL, ACTOR_NAMESPACE_TAG, deadLetterQueueNameFor } from '../names.js';
-import type { Logger } from '../observability/logger.js';
-import { TransportError, type QueueInfo, type QueueSpec, type QueueStats, type Transport } from './types.js';
+import type { SqsConfig } from './config.js';
+import { ACTOR_LABEL, ACTOR_NAMESPACE_TAG, deadLetterQueueNameFor } from '../../names.js';
+import type { Logger } from '../../observability/logger.js';
+import { TransportError, type QueueInfo, type QueueSpec, type QueueStats, type Transport } from '../types.js';
 
 export const SQS_RECREATE_COOLDOWN_MS = 60_000;
 /** Dead letters are kept as long as SQS allows. */

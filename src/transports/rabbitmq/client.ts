@@ -4,10 +4,10 @@
 // next call; the work queue's backoff paces the retries, so nothing here sleeps.
 import { readFileSync } from 'node:fs';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
-import type { RabbitmqConfig } from '../config/schema.js';
-import { deadLetterQueueNameFor, routingKeyFor } from '../names.js';
-import type { Logger } from '../observability/logger.js';
-import { TransportError, type QueueInfo, type QueueSpec, type QueueStats, type Transport } from './types.js';
+import type { RabbitmqConfig } from './config.js';
+import { deadLetterQueueNameFor, routingKeyFor } from '../../names.js';
+import type { Logger } from '../../observability/logger.js';
+import { TransportError, type QueueInfo, type QueueSpec, type QueueStats, type Transport } from '../types.js';
 
 const MAX_IDLE_CHANNELS = 16;
 /** After a failed connect, calls fail fast for this long instead of all dialling a dead broker at once. */
