@@ -6,7 +6,8 @@ import { parseQuantity } from '../util/quantity.js';
 import type { ErrorObject } from 'ajv';
 import { PodSpec } from 'kubernetes-models/v1/PodSpec';
 import { SchemaChecker, fieldErrors, type FieldError } from '../util/schemaChecker.js';
-import { AsyncActorSpecSchema, TimeoutSpecSchema, type AsyncActor, type DefaultedActor } from './schema.js';
+import { workloadKind } from '../workloads/index.js';
+import { AsyncActorSpecSchema, TimeoutSpecSchema, WORKLOAD_KINDS, type AsyncActor, type DefaultedActor } from './schema.js';
 import type { OperatorConfig } from '../config/schema.js';
 import { findTransport } from '../config/load.js';
 import { pluginOf } from '../transports/registry.js';
@@ -314,21 +315,9 @@ function checkScaling(actor: DefaultedActor): FieldError[] {
 
 function checkWorkload(actor: DefaultedActor): FieldError[] {
   const w = actor.spec.workload;
-  const errors: FieldError[] = [];
-  if (!w || typeof w !== 'object') return errors;
-  if (w.volumeClaimTemplates !== undefined && w.kind !== 'StatefulSet') {
-    errors.push({ path: 'spec.workload.volumeClaimTemplates', message: `is only allowed with kind StatefulSet (kind is ${String(w.kind)})` });
-  }
-  const name = actor.metadata?.name;
-  // The StatefulSet controller labels each pod controller-revision-hash=<name>-<10-character hash>, and a
-  // label value is at most 63 characters: with a longer name it can never create a pod.
-  if (w.kind === 'StatefulSet' && typeof name === 'string' && name.length > MAX_STATEFULSET_NAME) {
-    errors.push({ path: 'metadata.name', message: `must be at most ${MAX_STATEFULSET_NAME} characters with kind StatefulSet (its pods get the label controller-revision-hash=<name>-<hash>, at most 63)` });
-  }
-  return errors;
+  if (!w || typeof w !== 'object' || !(WORKLOAD_KINDS as readonly unknown[]).includes(w.kind)) return [];
+  return workloadKind(w.kind).validate(actor);
 }
-
-const MAX_STATEFULSET_NAME = 52;
 
 /** Sidecar resources the API server would refuse in every pod (a limit below its request). */
 function checkSidecar(actor: DefaultedActor): FieldError[] {

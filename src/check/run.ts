@@ -21,7 +21,6 @@ import {
   type DryRunOutcome,
   type LeaseLike,
   type TlsProbe,
-  type TransportProbe,
   type WebhookConfigLike,
   type WebhookTarget,
 } from './checks.js';

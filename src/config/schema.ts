@@ -1,7 +1,7 @@
 // The operator configuration file, read by both the webhook and the reconciler and rendered by the chart
 // (charts/asya-operator/templates/configmap.yaml). Its `transports` and `sidecar` blocks have the shape of the
 // operator's helm values in the seeds. Unknown keys are refused (see load.ts).
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { PULL_POLICIES, ResourceRequirementsSchema, stringEnum } from '../schema/kubernetes.js';
 
 /** One transport entry; `type` names a registered transport (src/transports/registry.ts), whose schema checks `config` (load.ts). */

@@ -6,6 +6,7 @@ import type { DefaultedActor, WorkloadKind } from '../api/schema.js';
 import type { OperatorConfig, TransportConfig } from '../config/schema.js';
 import type { KubeObject } from '../kube/client.js';
 import { pluginOf } from '../transports/registry.js';
+import { workloadKind } from '../workloads/index.js';
 import {
   ACTOR_LABEL,
   IMMUTABLE_HASH_ANNOTATION,
@@ -75,13 +76,9 @@ export function desiredWorkload(actor: DefaultedActor, transport: TransportConfi
   const replicas = actor.spec.scaling.enabled ? undefined : actor.spec.workload.replicas;
   const spec: Record<string, unknown> = { selector, template };
   if (replicas !== undefined) spec.replicas = replicas;
-  const immutable: Record<string, unknown> = { kind, selector };
-  if (kind === 'StatefulSet') {
-    spec.serviceName = name;
-    spec.podManagementPolicy = 'Parallel'; // actors are interchangeable consumers: start and stop them together
-    if (actor.spec.workload.volumeClaimTemplates?.length) spec.volumeClaimTemplates = structuredClone(actor.spec.workload.volumeClaimTemplates);
-    Object.assign(immutable, { serviceName: spec.serviceName, podManagementPolicy: spec.podManagementPolicy, volumeClaimTemplates: spec.volumeClaimTemplates });
-  }
+  const module = workloadKind(kind);
+  Object.assign(spec, module.specFields(actor));
+  const immutable: Record<string, unknown> = { kind, selector, ...module.immutableFields(spec) };
   const object = withHash({ apiVersion: KIND_API, kind, metadata: baseMeta(actor, name), spec }, { spec, labels: tmeta.labels }, { [IMMUTABLE_HASH_ANNOTATION]: hashOf(immutable) });
   return { kind, object, ...(replicas !== undefined ? { replicas } : {}) };
 }

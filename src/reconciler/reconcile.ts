@@ -1,7 +1,7 @@
 // One reconcile of one AsyncActor: read the world, compute the desired state (desired.ts, status.ts), write
 // only what differs, and say when to come back. Every step is idempotent. Errors the API server may fix by
 // itself (409, 5xx) are thrown for the work queue's backoff; broker faults become conditions plus backoff.
-import type { AsyncActor, AsyncActorStatus, DefaultedActor, WorkloadKind } from '../api/schema.js';
+import type { AsyncActor, AsyncActorStatus, DefaultedActor } from '../api/schema.js';
 import { validateActor } from '../api/validate.js';
 import { findTransport } from '../config/load.js';
 import type { OperatorConfig, TransportConfig } from '../config/schema.js';
@@ -23,6 +23,7 @@ import {
 } from '../names.js';
 import type { Logger } from '../observability/logger.js';
 import { pluginOf } from '../transports/registry.js';
+import { otherWorkloadKinds, workloadKind } from '../workloads/index.js';
 import { TransportError, isTransportError, type QueueSpec, type Transport } from '../transports/types.js';
 import { desiredRuntimeConfigMap, desiredScaling, desiredServiceAccount, desiredWorkload, hashOf, stableStringify } from './desired.js';
 import type { EventSink, EventType } from './events.js';
@@ -85,7 +86,6 @@ function queueTakenMessage(actor: KubeObject, owner: KubeObject): string {
   return `queue ${queue} belongs to actor ${owner.metadata.namespace}/${owner.metadata.name} (queue names leave out the namespace); rename this actor: nothing is done with the queue until then`;
 }
 
-const WORKLOAD_KINDS: Record<WorkloadKind, ResourceKind> = { Deployment: KINDS.deployment, StatefulSet: KINDS.statefulSet };
 
 function ownedBy(obj: KubeObject, uid: string | undefined): boolean {
   return !!uid && (obj.metadata.ownerReferences ?? []).some((r) => r.uid === uid);
@@ -170,7 +170,7 @@ export class Reconciler {
     let desiredReplicas: number | undefined;
     let scaledObjectRef: AsyncActorStatus['scaledObjectRef'];
     const kind = defaulted.spec.workload.kind;
-    const kindRef = WORKLOAD_KINDS[kind];
+    const kindRef = workloadKind(kind).resource;
 
     if (queue.ready) {
       // 2. ServiceAccount (SQS with IRSA) and the runtime ConfigMap.
@@ -556,16 +556,18 @@ export class Reconciler {
     const name = actor.metadata.name ?? '';
     const uid = actor.metadata.uid;
     const desired = desiredWorkload(actor, tc);
-    const kindRef = WORKLOAD_KINDS[desired.kind];
+    const module = workloadKind(desired.kind);
+    const kindRef = module.resource;
     const ok = (message: string): { condition: ConditionInput } => ({ condition: { type: CONDITION.workload, status: 'True', reason: 'WorkloadReady', message } });
     const fail = (reason: string, message: string): { condition: ConditionInput } => ({ condition: { type: CONDITION.workload, status: 'False', reason, message } });
     try {
       // A kind change: the workload of the other kind goes first (a name can serve one kind only, for clarity).
-      const otherKind: WorkloadKind = desired.kind === 'Deployment' ? 'StatefulSet' : 'Deployment';
-      const other = await client.get<KubeObject>(WORKLOAD_KINDS[otherKind], ns, name);
-      if (other && ownedBy(other, uid)) {
-        await this.deleteIgnoringMissing(WORKLOAD_KINDS[otherKind], other, 'Background');
-        await this.event(actor, 'Normal', 'WorkloadKindChanged', `deleted ${otherKind} ${name}: spec.workload.kind is now ${desired.kind}`);
+      for (const otherKind of otherWorkloadKinds(desired.kind)) {
+        const other = await client.get<KubeObject>(otherKind.resource, ns, name);
+        if (other && ownedBy(other, uid)) {
+          await this.deleteIgnoringMissing(otherKind.resource, other, 'Background');
+          await this.event(actor, 'Normal', 'WorkloadKindChanged', `deleted ${otherKind.kind} ${name}: spec.workload.kind is now ${desired.kind}`);
+        }
       }
       let existing = await client.get<KubeObject>(kindRef, ns, name);
       if (!existing) {
@@ -590,8 +592,7 @@ export class Reconciler {
       if (existing.metadata.annotations?.[IMMUTABLE_HASH_ANNOTATION] !== wantImmutable) {
         // Selector or claim templates changed: the API server refuses the update (422), so recreate deliberately.
         // A StatefulSet is deleted orphaning its pods and claims, which the new one adopts (no downtime, data kept).
-        const policy = desired.kind === 'StatefulSet' ? 'Orphan' : 'Background';
-        await this.deleteIgnoringMissing(kindRef, existing, policy);
+        await this.deleteIgnoringMissing(kindRef, existing, module.replacePropagation);
         await this.event(actor, 'Normal', 'WorkloadRecreated', `${desired.kind} ${name} is re-created because an immutable field changed (selector, serviceName or volumeClaimTemplates)`);
         return { ...fail('WorkloadRecreating', `re-creating ${desired.kind} ${name} for a change of an immutable field`), requeueAfterMs: RECREATE_WAIT_MS };
       }
