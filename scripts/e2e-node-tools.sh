@@ -8,6 +8,9 @@
 #                              `debootstrap --variant=minbase` root with the machine's pyenv CPython 3.13 copied
 #                              in at the same path (python3/python in /usr/local/bin); Debian's python3 when no
 #                              pyenv 3.13 is installed
+#   debian-<key>/rootfs.tar    the same Debian root without Python (debootstrap --variant=minbase, which has
+#                              libstdc++ and libgcc_s, all Node's official binary links to): the base of the
+#                              operator's image (support/operatorImage.ts), in place of node:*-bookworm-slim
 # under ${ASYA_E2E_CACHE:-$HOME/.cache/asya-e2e}/node. kubelet and kube-scheduler come from
 # scripts/e2e-tools.sh, containerd/runc/CNI plugins from Debian (scripts/ci-setup.d/07-node.sh). node.ts writes
 # the image archives (with the handler files) from these at node start.
@@ -69,11 +72,13 @@ else
   PY_ID="debian-python3"
 fi
 PYTHON_DIR="$NODE_CACHE/python-$(str_hash "$ROOTFS_RECIPE" "$SUITE" "$PY_ID")"
+DEBIAN_DIR="$NODE_CACHE/debian-$(str_hash "$ROOTFS_RECIPE" "$SUITE" "minbase")"
 
 print_paths() {
   echo "ASYA_NODE_PAUSE_BIN=$PAUSE_DIR/pause"
   echo "ASYA_NODE_SIDECAR_BIN=$SIDECAR_DIR/sidecar"
   echo "ASYA_NODE_PYTHON_ROOTFS=$PYTHON_DIR/rootfs.tar"
+  echo "ASYA_NODE_DEBIAN_ROOTFS=$DEBIAN_DIR/rootfs.tar"
   echo "ASYA_NODE_UPSTREAM_DIR=$UPSTREAM"
 }
 if [[ "$PRINT_ONLY" == 1 ]]; then print_paths; exit 0; fi
@@ -116,14 +121,19 @@ umount_under() {
   done
 }
 
+# build_rootfs python|debian
 build_rootfs() {
-  local out="$PYTHON_DIR" tmp="$PYTHON_DIR.tmp.$$" start=$SECONDS
+  local what="$1" out tmp start=$SECONDS
+  if [[ "$what" == python ]]; then out="$PYTHON_DIR"; else out="$DEBIAN_DIR"; fi
+  tmp="$out.tmp.$$"
   command -v debootstrap >/dev/null 2>&1 || die "debootstrap is not installed (scripts/ci-setup.d/07-node.sh installs it)"
   [[ "$(id -u)" == 0 ]] || die "debootstrap needs root"
   rm -rf "$tmp"; mkdir -p "$tmp/root" "$NODE_CACHE/debs"
   trap 'umount_under "$tmp"; rm -rf "$tmp"' EXIT
   local include=""
-  if [[ -n "$PY_HOME" ]]; then
+  if [[ "$what" == debian ]]; then
+    include=""
+  elif [[ -n "$PY_HOME" ]]; then
     # The shared libraries CPython's own modules link against (tkinter left out), as Debian packages.
     include="$( { ldd "$PY_HOME"/lib/python3.13/lib-dynload/*.so "$PY_HOME"/lib/libpython3.13.so* 2>/dev/null || true; } |
       grep -v _tkinter | awk '/=> \// {print $3}' | sort -u | grep -v "^$PY_HOME" |
@@ -133,16 +143,18 @@ build_rootfs() {
     include="python3-minimal,libpython3-stdlib"
     log "WARNING: no pyenv CPython 3.13 under $PYENV_ROOT_DIR/versions: the image gets Debian's python3 instead"
   fi
-  log "python rootfs: debootstrap --variant=minbase $SUITE from $MIRROR (include: ${include:-nothing}) ..."
+  log "$what rootfs: debootstrap --variant=minbase $SUITE from $MIRROR (include: ${include:-nothing}) ..."
   # In a private mount namespace, so the proc/sys mounts debootstrap makes in its target never outlive it.
   if ! unshare --mount --propagation private debootstrap --variant=minbase ${include:+--include="$include"} \
        --cache-dir="$NODE_CACHE/debs" "$SUITE" "$tmp/root" "$MIRROR" >"$tmp/debootstrap.log" 2>&1; then
     tail -n 30 "$tmp/debootstrap.log" >&2
     die "debootstrap FAILED (log above)"
   fi
-  log "python rootfs: debootstrap done in $((SECONDS - start))s"
+  log "$what rootfs: debootstrap done in $((SECONDS - start))s"
   local r="$tmp/root"
-  if [[ -n "$PY_HOME" ]]; then
+  if [[ "$what" == debian ]]; then
+    :
+  elif [[ -n "$PY_HOME" ]]; then
     # Same path as on this machine (its RUNPATH and prefix are absolute); without the test suite, the static
     # library, tkinter/idle, pip and optimized bytecode.
     local v; v="$(basename "$PY_HOME")"
@@ -161,8 +173,10 @@ build_rootfs() {
   else
     ln -sf /usr/bin/python3 "$r/usr/local/bin/python"
   fi
-  chroot "$r" /usr/local/bin/python3 -c 'import json, ssl, sqlite3, socket, asyncio, logging, uuid' ||
-    die "the Python copied into the image does not start"
+  if [[ "$what" == python ]]; then
+    chroot "$r" /usr/local/bin/python3 -c 'import json, ssl, sqlite3, socket, asyncio, logging, uuid' ||
+      die "the Python copied into the image does not start"
+  fi
   # Smaller: documentation, locales, package lists, caches, logs.
   rm -rf "$r"/usr/share/doc/* "$r"/usr/share/man/* "$r"/usr/share/info/* "$r"/usr/share/locale/* \
          "$r"/var/cache/apt/* "$r"/var/cache/debconf/*-old "$r"/var/lib/apt/lists/* "$r"/var/log/* "$r"/tmp/*
@@ -174,13 +188,18 @@ build_rootfs() {
   rm -rf "$r" "$tmp/debootstrap.log"
   rm -rf "$out"; mv "$tmp" "$out"
   trap - EXIT
-  log "python rootfs: built in $((SECONDS - start))s ($(du -h "$out/rootfs.tar" | cut -f1))"
+  log "$what rootfs: built in $((SECONDS - start))s ($(du -h "$out/rootfs.tar" | cut -f1))"
 }
 
 if [[ -f "$PYTHON_DIR/rootfs.tar" ]]; then
   log "python rootfs: cached ($PYTHON_DIR/rootfs.tar)"
 else
-  build_rootfs
+  build_rootfs python
+fi
+if [[ -f "$DEBIAN_DIR/rootfs.tar" ]]; then
+  log "debian rootfs: cached ($DEBIAN_DIR/rootfs.tar)"
+else
+  build_rootfs debian
 fi
 
 print_paths

@@ -1436,9 +1436,10 @@ export async function startNode(cp: NodeControlPlane, opts: StartNodeOptions = {
       manifest.lock = manifest.pids.pop();
       saveManifest();
       let told = false;
+      const since = Date.now();
       await waitFor(lock, `holding ${KUBE_PROXY_LOCK} (another e2e node on this host runs kube-proxy)`, 60 * 60_000, async () => {
         const locked = fs.readFileSync(lock.logFile, 'utf8').includes('\nlocked');
-        if (!locked && !told) {
+        if (!locked && !told && Date.now() - since > 2_000) {
           told = true;
           process.stderr.write(`asya-e2e node: waiting for ${KUBE_PROXY_LOCK}: another e2e node on this host runs kube-proxy\n`);
         }
