@@ -193,7 +193,7 @@ async function sizeRun(n: number, binDir: string, withAdmission: boolean): Promi
     await sleep(5000);
     const after = await memory(op);
     console.log(`exist ${fmt(c.existS)}s, status ${fmt(c.statusS)}s, CPU ${fmt(c.cpuS)}s, reads ${c.counts.reads}, writes ${c.counts.writes}`);
-    for (const [k, m] of Object.entries(after)) console.log(`  ${k}: RSS ${fmt(before[k]!.rssMB, 0)} -> ${fmt(m.rssMB, 0)} MB (peak ${fmt(m.hwmMB, 0)}), heap ${fmt(before[k]!.heapMB, 0)} -> ${fmt(m.heapMB, 0)} MB`);
+    for (const [k, m] of Object.entries(after)) console.log(`  ${k}: RSS ${fmt(before[k]!.rssMB, 0)} -> ${fmt(m.rssMB, 0)} MiB (peak ${fmt(m.hwmMB, 0)}), heap ${fmt(before[k]!.heapMB, 0)} -> ${fmt(m.heapMB, 0)} MiB`);
     const run: SizeRun = { n, existS: c.existS, statusS: c.statusS, cpuS: c.cpuS, reads: c.counts.reads, writes: c.counts.writes, before, after };
     if (withAdmission) {
       // The reconciler is not part of admission: stopped, so that it does not react to the bench pods.
@@ -236,10 +236,10 @@ export async function run(): Promise<void> {
   line('API reads per actor', (x) => x.reads / x.n, 3);
   line('API writes per actor', (x) => x.writes / x.n, 2);
   for (const proc of ['reconciler', 'webhook']) {
-    line(`${proc} RSS growth, KB per actor`, (x) => ((x.after[proc]!.rssMB - x.before[proc]!.rssMB) * 1024) / x.n);
-    line(`${proc} V8 heap growth, KB per actor`, (x) => ((x.after[proc]!.heapMB - x.before[proc]!.heapMB) * 1024) / x.n);
+    line(`${proc} RSS growth, KiB per actor`, (x) => ((x.after[proc]!.rssMB - x.before[proc]!.rssMB) * 1024) / x.n);
+    line(`${proc} V8 heap growth, KiB per actor`, (x) => ((x.after[proc]!.heapMB - x.before[proc]!.heapMB) * 1024) / x.n);
   }
-  console.log('\n| process | actors | RSS MB | peak RSS MB (VmHWM) | V8 heap used MB |');
+  console.log('\n| process | actors | RSS MiB | peak RSS MiB (VmHWM) | V8 heap used MiB |');
   console.log('|---|---|---|---|---|');
   for (const proc of ['reconciler', 'webhook'])
     for (const n of SIZES) {

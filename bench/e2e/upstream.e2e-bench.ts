@@ -82,9 +82,9 @@ async function round(side: Side, i: number, binDir: string, upstreamBin: string)
 
     const c = await converge(ctx);
     console.log(
-      `converge: exist ${fmt(c.existS)}s, status ${fmt(c.statusS)}s (creates answered in ${fmt(c.createS)}s); requests ${verbs(c.counts)}; CPU ${fmt(c.cpuS)}s; RSS ${fmt(c.after.rssMB, 0)} MB; heap ${JSON.stringify(c.heapMB, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))} MB`,
+      `converge: exist ${fmt(c.existS)}s, status ${fmt(c.statusS)}s (creates answered in ${fmt(c.createS)}s); requests ${verbs(c.counts)}; CPU ${fmt(c.cpuS)}s; RSS ${fmt(c.after.rssMB, 0)} MiB; heap ${JSON.stringify(c.heapMB, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))} MiB`,
     );
-    if (Object.keys(c.perProc).length > 1) for (const [name, pc] of Object.entries(c.perProc)) console.log(`  ${name}: ${verbs(pc) || 'no requests'}; RSS ${fmt(c.perProcAfter[name]?.rssMB ?? NaN, 0)} MB`);
+    if (Object.keys(c.perProc).length > 1) for (const [name, pc] of Object.entries(c.perProc)) console.log(`  ${name}: ${verbs(pc) || 'no requests'}; RSS ${fmt(c.perProcAfter[name]?.rssMB ?? NaN, 0)} MiB`);
     const k = await kedaReady({ ...ctx, timeoutMs: KEDA_WAIT_S * 1000 });
     console.log(`KEDA Ready: ${k.ready}/${ACTORS} after ${fmt(k.seconds)}s more; operator requests meanwhile ${verbs(k.counts)}`);
     const idl = await idle(ctx, IDLE_S);
@@ -165,8 +165,8 @@ export async function run(): Promise<void> {
   console.log(row('API reads per actor while converging (get + list + watch)', (r) => r.readsPerActor, 2));
   console.log(row('API writes per actor while converging', (r) => r.writesPerActor, 2));
   console.log(row('CPU while converging (ours: reconciler + webhook)', (r) => r.convergeCpuS, 1, ' s'));
-  console.log(row('RSS after converge (ours: reconciler + webhook)', (r) => r.rssAfterMB, 0, ' MB'));
-  console.log(row('peak RSS (VmHWM, whole round)', (r) => r.peakMB, 0, ' MB'));
+  console.log(row('RSS after converge (ours: reconciler + webhook)', (r) => r.rssAfterMB, 0, ' MiB'));
+  console.log(row('peak RSS (VmHWM, whole round)', (r) => r.peakMB, 0, ' MiB'));
   console.log(row(`update of all ${ACTORS} until every ScaledObject shows it`, (r) => r.updateS, 1, ' s'));
   console.log(row('CPU of the update', (r) => r.updateCpuS, 1, ' s'));
   console.log(row('delete until every queue is gone', (r) => r.deleteQueuesS, 1, ' s'));
@@ -180,7 +180,7 @@ export async function run(): Promise<void> {
   console.log(row('writes per actor, delete', (r) => r.deleteWritesPerActor, 2));
   console.log(row('KEDA reports every ScaledObject Ready (after status)', (r) => r.kedaReadyS, 1, ' s'));
   console.log('\nPer round:');
-  console.log('| round | side | exist s | status s | reads/actor | writes/actor | converge CPU s | RSS MB (per process) | heap MB | peak MB | update s | delete s | idle writes |');
+  console.log('| round | side | exist s | status s | reads/actor | writes/actor | converge CPU s | RSS MiB (per process) | heap MiB | peak MiB | update s | delete s | idle writes |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const perSide: Record<string, number> = {};
   for (const r of rounds) {
