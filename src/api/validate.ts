@@ -6,8 +6,8 @@ import { parseQuantity } from '../util/quantity.js';
 import type { ErrorObject } from 'ajv';
 import { PodSpec } from 'kubernetes-models/v1/PodSpec';
 import { SchemaChecker, fieldErrors, type FieldError } from '../util/schemaChecker.js';
-import { workloadKind } from '../workloads/index.js';
-import { AsyncActorSpecSchema, TimeoutSpecSchema, WORKLOAD_KINDS, type AsyncActor, type DefaultedActor } from './schema.js';
+import { CLAIM_TEMPLATE_KINDS, workloadKindOf } from '../workloads/index.js';
+import { AsyncActorSpecSchema, TimeoutSpecSchema, type AsyncActor, type DefaultedActor } from './schema.js';
 import type { OperatorConfig } from '../config/schema.js';
 import { findTransport } from '../config/load.js';
 import { pluginOf } from '../transports/registry.js';
@@ -315,8 +315,13 @@ function checkScaling(actor: DefaultedActor): FieldError[] {
 
 function checkWorkload(actor: DefaultedActor): FieldError[] {
   const w = actor.spec.workload;
-  if (!w || typeof w !== 'object' || !(WORKLOAD_KINDS as readonly unknown[]).includes(w.kind)) return [];
-  return workloadKind(w.kind).validate(actor);
+  if (!w || typeof w !== 'object') return [];
+  const module = workloadKindOf(w.kind);
+  const errors: FieldError[] = [];
+  if (w.volumeClaimTemplates !== undefined && !module?.claimTemplates) {
+    errors.push({ path: 'spec.workload.volumeClaimTemplates', message: `is only allowed with kind ${CLAIM_TEMPLATE_KINDS.join(' or ')} (kind is ${String(w.kind)})` });
+  }
+  return [...errors, ...(module?.validate(actor) ?? [])];
 }
 
 /** Sidecar resources the API server would refuse in every pod (a limit below its request). */

@@ -85,6 +85,7 @@ export class Controller {
         o.metrics.reconciles.inc({ result: outcome });
         o.metrics.duration.observe(ms / 1000);
         if (outcome === 'error') o.logger.warn('reconcile failed, retrying with backoff', { actor: key, error: (error as Error)?.message ?? String(error) });
+        else if (outcome === 'terminal') o.logger.warn('reconcile failed, not retrying until the actor changes', { actor: key, error: (error as Error)?.message ?? String(error) });
         else o.logger.debug('reconciled', { actor: key, outcome, ms: Math.round(ms) });
       },
     });

@@ -5,7 +5,7 @@ export class ReconcilerMetrics {
   readonly registry = new Registry();
   readonly reconciles = new Counter({
     name: 'asya_reconciler_reconciles_total',
-    help: 'Reconciles of AsyncActors, by result (success, requeue, backoff, error).',
+    help: 'Reconciles of AsyncActors, by result (success, requeue, backoff, error, terminal).',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });

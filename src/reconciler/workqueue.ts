@@ -1,11 +1,20 @@
 // A keyed work queue with controller-runtime's contract: a key waiting twice runs once; a key never runs
 // twice at once (added while running, it runs again afterwards); at most `concurrency` keys run together;
-// failures come back after a capped exponential backoff per key; "requeue after" schedules a known wait.
+// failures (a thrown error) come back after a capped exponential backoff per key, unless the error says it is
+// terminal; "requeue after" schedules a known wait.
 
 export interface WorkResult {
   requeueAfterMs?: number;
-  /** Retry with this key's backoff (the handler reported the failure itself). */
-  backoff?: boolean;
+}
+
+/** An error a retry cannot fix (its `terminal` is true): the key waits for its next change. */
+function isTerminal(err: unknown): boolean {
+  return (err as { terminal?: unknown } | null)?.terminal === true;
+}
+
+/** A failure the handler already reported (in the object's status): a backoff, not an error to log. */
+function isReported(err: unknown): boolean {
+  return (err as { reported?: unknown } | null)?.reported === true;
 }
 
 export interface WorkQueueOptions {
@@ -14,8 +23,10 @@ export interface WorkQueueOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   /** Called after each run (metrics, logs). */
-  onDone?: (key: string, outcome: 'success' | 'requeue' | 'backoff' | 'error', durationMs: number, error?: unknown) => void;
+  onDone?: (key: string, outcome: WorkOutcome, durationMs: number, error?: unknown) => void;
 }
+
+export type WorkOutcome = 'success' | 'requeue' | 'backoff' | 'error' | 'terminal';
 
 export class WorkQueue {
   private readonly queue: string[] = [];
@@ -126,29 +137,27 @@ export class WorkQueue {
 
   private async run(key: string): Promise<void> {
     const started = performance.now();
-    let outcome: 'success' | 'requeue' | 'backoff' | 'error' = 'success';
+    let outcome: WorkOutcome = 'success';
     let error: unknown;
     let retryIn: number | undefined;
     try {
       const result = (await this.opts.handler(key)) ?? {};
-      if (result.backoff) {
-        outcome = 'backoff';
-        const n = (this.failures.get(key) ?? 0) + 1;
-        this.failures.set(key, n);
-        retryIn = Math.min(this.backoffFor(n), result.requeueAfterMs ?? Infinity);
-      } else {
-        this.failures.delete(key);
-        if (result.requeueAfterMs !== undefined) {
-          outcome = 'requeue';
-          retryIn = result.requeueAfterMs;
-        }
+      this.failures.delete(key);
+      if (result.requeueAfterMs !== undefined) {
+        outcome = 'requeue';
+        retryIn = result.requeueAfterMs;
       }
     } catch (err) {
-      outcome = 'error';
       error = err;
-      const n = (this.failures.get(key) ?? 0) + 1;
-      this.failures.set(key, n);
-      retryIn = this.backoffFor(n);
+      if (isTerminal(err)) {
+        outcome = 'terminal';
+        this.failures.delete(key);
+      } else {
+        outcome = isReported(err) ? 'backoff' : 'error';
+        const n = (this.failures.get(key) ?? 0) + 1;
+        this.failures.set(key, n);
+        retryIn = this.backoffFor(n);
+      }
     }
     this.running.delete(key);
     this.opts.onDone?.(key, outcome, performance.now() - started, error);

@@ -7,9 +7,7 @@ export const deployment: WorkloadKindModule = {
   resource: KINDS.deployment,
   specFields: () => ({}),
   immutableFields: () => ({}),
+  claimTemplates: false,
   replacePropagation: 'Background',
-  validate: (actor) =>
-    actor.spec.workload?.volumeClaimTemplates !== undefined
-      ? [{ path: 'spec.workload.volumeClaimTemplates', message: 'is only allowed with kind StatefulSet (kind is Deployment)' }]
-      : [],
+  validate: () => [],
 };

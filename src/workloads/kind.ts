@@ -13,6 +13,8 @@ export interface WorkloadKindModule {
   specFields(actor: DefaultedActor): Record<string, unknown>;
   /** The fields of the spec the API server refuses to change: a change replaces the workload. */
   immutableFields(spec: Record<string, unknown>): Record<string, unknown>;
+  /** Whether it takes spec.workload.volumeClaimTemplates (a volume per replica). */
+  readonly claimTemplates: boolean;
   /** How the old workload is deleted when it is replaced (Orphan keeps its pods and claims for the new one). */
   readonly replacePropagation: 'Background' | 'Orphan';
   /** Rules of this kind for the actor, with field paths. */

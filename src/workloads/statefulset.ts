@@ -15,6 +15,7 @@ export const statefulSet: WorkloadKindModule = {
     ...(actor.spec.workload.volumeClaimTemplates?.length ? { volumeClaimTemplates: structuredClone(actor.spec.workload.volumeClaimTemplates) } : {}),
   }),
   immutableFields: (spec) => ({ serviceName: spec.serviceName, podManagementPolicy: spec.podManagementPolicy, volumeClaimTemplates: spec.volumeClaimTemplates }),
+  claimTemplates: true,
   // The new StatefulSet adopts the pods and their claims: no downtime, the data kept.
   replacePropagation: 'Orphan',
   validate: (actor) => {

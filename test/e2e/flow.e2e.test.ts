@@ -5,7 +5,7 @@
 // real RabbitMQ and moto. The outcome is read where a client reads it: the final report the end actors'
 // sidecars send to the gateway (support/gateway.ts records it), and `kubectl get asyas`.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { CreateQueueCommand, GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import amqp from 'amqplib';
 import { join } from 'node:path';
 import { buildCrd } from '../../src/api/crd.js';

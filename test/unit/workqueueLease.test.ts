@@ -145,3 +145,30 @@ describe('LeaderElector', () => {
     expect(microTime(new Date('2026-01-01T00:00:00.123Z'))).toBe('2026-01-01T00:00:00.123000Z');
   });
 });
+
+describe('WorkQueue outcomes', () => {
+  it('a terminal error is not retried; a reported transient one backs off without being logged as an error', async () => {
+    const outcomes: string[] = [];
+    let runs = 0;
+    const q = new WorkQueue({
+      concurrency: 1,
+      baseDelayMs: 5,
+      handler: async (key) => {
+        runs++;
+        if (key === 'terminal') throw Object.assign(new Error('cannot'), { terminal: true });
+        if (runs < 4) throw Object.assign(new Error('broker down'), { reported: true });
+        return {};
+      },
+      onDone: (_k, outcome) => outcomes.push(outcome),
+    });
+    q.start();
+    q.add('terminal');
+    for (let waited = 0; outcomes.length < 1 && waited < 2000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(outcomes).toEqual(['terminal']);
+    q.add('flaky');
+    for (let waited = 0; !outcomes.includes('success') && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    expect(outcomes).toEqual(['terminal', 'backoff', 'backoff', 'success']);
+    await q.shutdown();
+  });
+});
