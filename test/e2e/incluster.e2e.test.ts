@@ -15,6 +15,7 @@ import { actor, endActor, envelope, pipeline, podsOf, publish, readyPodsOf, runt
 import { applyObjects, cluster, getJson, kubectl, kubectlOk, node, sleep, waitFor } from './support/cluster.js';
 import { startGateway, type Gateway } from './support/gateway.js';
 import { helm, REPO } from './support/helm.js';
+import { inClusterValues, runtimeScriptOf } from './support/inCluster.js';
 import { importImageArchive, run } from './support/node.js';
 import { buildOperatorImage, compressedSize, planFromDockerfile, type OperatorImage } from './support/operatorImage.js';
 
@@ -32,29 +33,10 @@ let amqpConn: amqp.ChannelModel;
 let image: OperatorImage;
 
 const helmKube = (args: string[], timeoutMs = 240_000) => helm([...args, '--kubeconfig', cluster.kubeconfig], { timeoutMs });
-const runtimeScript = () => join(node.upstreamDir, 'src', 'asya-runtime', 'asya_runtime.py');
+const runtimeScript = () => runtimeScriptOf(node.upstreamDir);
 
-/** `helm install|upgrade` arguments: the chart's defaults plus what this cluster needs. */
-const values = (sidecarImage: string): string[] => [
-  // cert-manager's controller does not run here: the chart generates the webhook's CA and certificate.
-  '--set', 'certManager.enabled=false',
-  // Brokers and the gateway on the node IP, the host address pods reach (no cluster DNS entry for them).
-  '--set-string', `transports.rabbitmq.config.host=${node.ip}`,
-  '--set', `transports.rabbitmq.config.port=${rabbit.port}`,
-  '--set-string', `transports.rabbitmq.config.vhost=${VHOST}`,
-  '--set-string', 'transports.rabbitmq.config.usernameSecretRef.name=rabbitmq-secret',
-  '--set-string', 'transports.rabbitmq.config.usernameSecretRef.key=username',
-  '--set-string', `gatewayURL=${gateway.url}`,
-  '--set-string', `sidecar.image=${sidecarImage}`,
-  '--set-string', 'sidecar.defaultResources.requests.cpu=10m',
-  // Upstream's runtime script, given to the chart as a user without an image of their own gives it.
-  '--set', 'runtime.source=inline',
-  '--set-file', `runtime.script=${runtimeScript()}`,
-  // Two reconcilers: one holds the Lease.
-  '--set', 'replicaCount=2',
-  // `asya-webhook check` in a pod with the reconciler's ServiceAccount (templates/rbac-check.yaml).
-  '--set', 'rbac.check=true',
-];
+const values = (sidecarImage: string): string[] =>
+  inClusterValues({ nodeIp: node.ip, rabbitPort: rabbit.port, vhost: VHOST, sidecarImage, upstreamDir: node.upstreamDir, gatewayUrl: gateway.url });
 
 const componentPods = async (component: string): Promise<any[]> =>
   (await getJson<{ items: any[] }>(['pods', '-n', SYSTEM_NS, '-l', `app.kubernetes.io/instance=${RELEASE},app.kubernetes.io/component=${component}`])).items.filter(

@@ -130,7 +130,12 @@ export interface NodeManifest {
   lock?: { pid: number; start: string };
 }
 
-const REPO_ROOT = path.resolve(path.dirname(decodeURIComponent(new URL(import.meta.url).pathname)), '../../..');
+/** The repository: three levels up from test/e2e/support, also when this file runs compiled from dist/. */
+export const REPO_ROOT = ((): string => {
+  let d = path.dirname(decodeURIComponent(new URL(import.meta.url).pathname));
+  for (let i = 0; i < 6 && !fs.existsSync(path.join(d, 'scripts', 'e2e-node-tools.sh')); i++) d = path.dirname(d);
+  return d;
+})();
 const STOP_GRACE_MS = 5_000;
 const LOG_TAIL_LINES = 60;
 

@@ -15,10 +15,9 @@ import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cachedImageArchive, cachedSha256, dirEntries, nodeArtifacts, writeLayer, type ImageConfig, type ImageSpec, type Layer, type TarEntry } from './node.js';
+import { REPO_ROOT, cachedImageArchive, cachedSha256, dirEntries, nodeArtifacts, writeLayer, type ImageConfig, type ImageSpec, type Layer, type TarEntry } from './node.js';
 
-// Jest's ESM loader has import.meta.url but not import.meta.dirname.
-const REPO = path.resolve(path.dirname(decodeURIComponent(new URL(import.meta.url).pathname)), '../../..');
+const REPO = REPO_ROOT;
 
 export interface DockerStage {
   name?: string;

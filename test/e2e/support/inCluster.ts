@@ -1,0 +1,39 @@
+// The values `helm install charts/asya-operator` gets on the e2e node, besides the chart's defaults: shared by
+// incluster.e2e.test.ts and bench/e2e/incluster.e2e-bench.ts.
+import { join } from 'node:path';
+
+export interface InClusterValues {
+  nodeIp: string;
+  rabbitPort: number;
+  vhost: string;
+  sidecarImage: string;
+  /** The upstream Asya copy (its asya_runtime.py becomes the chart's inline runtime). */
+  upstreamDir: string;
+  gatewayUrl?: string;
+}
+
+export const runtimeScriptOf = (upstreamDir: string): string => join(upstreamDir, 'src', 'asya-runtime', 'asya_runtime.py');
+
+/** `helm install|upgrade` arguments: the chart's defaults plus what this cluster needs. */
+export function inClusterValues(v: InClusterValues): string[] {
+  return [
+    // cert-manager's controller does not run here: the chart generates the webhook's CA and certificate.
+    '--set', 'certManager.enabled=false',
+    // Brokers and the gateway on the node IP, the host address pods reach (no cluster DNS entry for them).
+    '--set-string', `transports.rabbitmq.config.host=${v.nodeIp}`,
+    '--set', `transports.rabbitmq.config.port=${v.rabbitPort}`,
+    '--set-string', `transports.rabbitmq.config.vhost=${v.vhost}`,
+    '--set-string', 'transports.rabbitmq.config.usernameSecretRef.name=rabbitmq-secret',
+    '--set-string', 'transports.rabbitmq.config.usernameSecretRef.key=username',
+    ...(v.gatewayUrl ? ['--set-string', `gatewayURL=${v.gatewayUrl}`] : []),
+    '--set-string', `sidecar.image=${v.sidecarImage}`,
+    '--set-string', 'sidecar.defaultResources.requests.cpu=10m',
+    // Upstream's runtime script, given to the chart as a user without an image of their own gives it.
+    '--set', 'runtime.source=inline',
+    '--set-file', `runtime.script=${runtimeScriptOf(v.upstreamDir)}`,
+    // Two reconcilers: one holds the Lease.
+    '--set', 'replicaCount=2',
+    // `asya-webhook check` in a pod with the reconciler's ServiceAccount (templates/rbac-check.yaml).
+    '--set', 'rbac.check=true',
+  ];
+}
