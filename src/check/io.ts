@@ -1,98 +1,45 @@
-// CheckIO on a real cluster and network: REST calls with the kubeconfig's credentials, TLS handshakes with the
-// webhook, an AMQP login, an SQS call. Every call has a timeout so `check` never hangs on a dead endpoint.
-import { KubeConfig } from '@kubernetes/client-node';
-import http from 'node:http';
-import https from 'node:https';
-import type { DryRunOutcome, LeaseLike, TlsProbe, WebhookConfigLike, WebhookTarget } from './checks.js';
-import { tlsProbe, verifyCertificatePem } from './probes.js';
+// CheckIO on a real cluster and network: API calls with the kubeconfig's credentials (src/kube/rest.ts), TLS
+// handshakes with the webhook, and the transports' own probes. Every call has a timeout.
 import type { TransportConfig } from '../config/schema.js';
+import type { KubeRest } from '../kube/rest.js';
 import type { ProbeContext, TransportProbeResult } from '../transports/plugin.js';
 import { pluginOf } from '../transports/registry.js';
+import type { DryRunOutcome, LeaseLike, TlsProbe, WebhookConfigLike, WebhookTarget } from './checks.js';
+import { tlsProbe, verifyCertificatePem } from './probes.js';
 import type { CheckIO } from './run.js';
 
+/** `check` never hangs on a dead endpoint: every API call has this deadline. */
 const TIMEOUT_MS = 8000;
 
-interface RestResponse {
-  status: number;
-  body: any;
-}
+const messageOf = (body: unknown): string => (body && typeof body === 'object' ? String((body as { message?: unknown }).message ?? JSON.stringify(body)) : String(body));
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000}s`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+export class ClusterCheckIO implements CheckIO {
+  constructor(private readonly rest: KubeRest) {}
 
-export class KubeRest {
-  constructor(private readonly kc: KubeConfig) {}
-
-  async request(method: string, path: string, body?: unknown): Promise<RestResponse> {
-    const cluster = this.kc.getCurrentCluster();
-    if (!cluster) throw new Error('no current cluster in the kubeconfig');
-    const url = new URL(path, cluster.server);
-    const opts: https.RequestOptions = { method, headers: { accept: 'application/json' } };
-    await this.kc.applyToHTTPSOptions(opts);
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    if (payload) opts.headers = { ...(opts.headers as Record<string, string>), 'content-type': 'application/json', 'content-length': String(payload.length) };
-    const mod = url.protocol === 'http:' ? http : https;
-    return withTimeout(
-      new Promise<RestResponse>((resolve, reject) => {
-        const req = mod.request(url, opts, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown = text;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              // not JSON: keep the text
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
-          });
-        });
-        req.on('error', reject);
-        req.end(payload);
-      }),
-      TIMEOUT_MS,
-      `${method} ${url.pathname}`,
-    );
+  private request(method: 'GET' | 'POST', path: string, body?: unknown) {
+    return this.rest.request({ method, path, body, timeoutMs: TIMEOUT_MS });
   }
 
-  async get(path: string): Promise<any | undefined> {
+  private async get(path: string): Promise<any | undefined> {
     const r = await this.request('GET', path);
     if (r.status === 404) return undefined;
     if (r.status >= 300) throw new Error(`GET ${path}: ${r.status} ${messageOf(r.body)}`);
     return r.body;
   }
-}
-
-const messageOf = (body: unknown): string => (body && typeof body === 'object' ? String((body as { message?: unknown }).message ?? JSON.stringify(body)) : String(body));
-
-export class ClusterCheckIO implements CheckIO {
-  private readonly rest: KubeRest;
-
-  constructor(kc: KubeConfig) {
-    this.rest = new KubeRest(kc);
-  }
 
   async serverVersion(): Promise<string> {
-    const r = await this.rest.request('GET', '/version');
+    const r = await this.request('GET', '/version');
     if (r.status !== 200) throw new Error(`GET /version: ${r.status} ${messageOf(r.body)}`);
     return String(r.body.gitVersion ?? 'unknown version');
   }
 
   async getCrd(name: string): Promise<Record<string, unknown> | undefined> {
-    return this.rest.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${encodeURIComponent(name)}`);
+    return this.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${encodeURIComponent(name)}`);
   }
 
   async listWebhookConfigs(): Promise<{ validating: WebhookConfigLike[]; mutating: WebhookConfigLike[] }> {
-    const v = await this.rest.get('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations');
-    const m = await this.rest.get('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations');
+    const v = await this.get('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations');
+    const m = await this.get('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations');
     return { validating: v?.items ?? [], mutating: m?.items ?? [] };
   }
 
@@ -110,18 +57,18 @@ export class ClusterCheckIO implements CheckIO {
   }
 
   async dryRunCreateActor(namespace: string, actor: Record<string, unknown>): Promise<DryRunOutcome> {
-    const r = await this.rest.request('POST', `/apis/asya.sh/v1alpha1/namespaces/${encodeURIComponent(namespace)}/asyncactors?dryRun=All`, actor);
+    const r = await this.rest.request({ method: 'POST', path: `/apis/asya.sh/v1alpha1/namespaces/${encodeURIComponent(namespace)}/asyncactors`, query: { dryRun: 'All' }, body: actor, timeoutMs: TIMEOUT_MS });
     if (r.status >= 200 && r.status < 300) return { allowed: true };
     return { allowed: false, status: r.status, message: messageOf(r.body) };
   }
 
   async getLease(namespace: string, name: string): Promise<LeaseLike | undefined> {
-    return this.rest.get(`/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases/${encodeURIComponent(name)}`);
+    return this.get(`/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases/${encodeURIComponent(name)}`);
   }
 
   async findConfig(namespace: string, release?: string): Promise<{ source: string; text: string } | { error: string; fix: string }> {
     const selector = ['app.kubernetes.io/component=config', ...(release ? [`app.kubernetes.io/instance=${release}`] : [])].join(',');
-    const list = await this.rest.get(`/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps?labelSelector=${encodeURIComponent(selector)}`);
+    const list = await this.get(`/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps?labelSelector=${encodeURIComponent(selector)}`);
     const items = ((list?.items ?? []) as Array<{ metadata: { name: string }; data?: Record<string, string> }>).filter((c) => typeof c.data?.['config.yaml'] === 'string');
     if (items.length === 0) {
       return {
@@ -138,15 +85,8 @@ export class ClusterCheckIO implements CheckIO {
   }
 
   async readSecretKey(namespace: string, name: string, key: string): Promise<string | undefined> {
-    const r = await this.rest.request('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`);
+    const r = await this.request('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`);
     const v = r.status === 200 ? r.body?.data?.[key] : undefined;
     return typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : undefined;
   }
-}
-
-export function loadKubeConfig(file?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else kc.loadFromDefault();
-  return kc;
 }

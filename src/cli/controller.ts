@@ -1,8 +1,8 @@
 // `asya-webhook controller`: the reconciler. Same configuration file as `serve`.
-import { KubeConfig } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { loadConfigFile } from '../config/load.js';
+import { loadClusterAccess } from '../kube/kubeconfig.js';
 import { KubeRest } from '../kube/rest.js';
 import { RestKubeClient } from '../kube/restClient.js';
 import { startObservabilityServers } from '../observability/healthServer.js';
@@ -41,14 +41,11 @@ export async function runController(opts: ControllerCliOptions): Promise<void> {
       error: (err as NodeJS.ErrnoException).code ?? (err as Error).message,
     });
   }
-  const kc = new KubeConfig();
-  if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-  else kc.loadFromDefault();
+  const access = await loadClusterAccess(opts.kubeconfig);
   const metrics = new ReconcilerMetrics({ defaultMetrics: true });
   let shuttingDown = false;
-  const rest = new KubeRest(kc, { userAgent: 'asya-reconciler' });
+  const rest = new KubeRest(access, { userAgent: 'asya-reconciler' });
   const controller = new Controller({
-    kubeConfig: kc,
     rest,
     api: new RestKubeClient(rest),
     config,

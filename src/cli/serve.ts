@@ -1,10 +1,10 @@
 // `asya-webhook serve`: wires configuration, the actor cache, the HTTPS server and the health port.
-import { KubeConfig } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { ActorIndex } from '../api/actorIndex.js';
 import type { AsyncActor } from '../api/schema.js';
 import { loadConfigFile } from '../config/load.js';
 import { runActorInformer } from '../kube/actorInformer.js';
+import { loadClusterAccess } from '../kube/kubeconfig.js';
 import { KubeRest } from '../kube/rest.js';
 import type { RunningInformer } from '../kube/informer.js';
 import { ACTOR_KIND } from '../names.js';
@@ -57,10 +57,8 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     }
     logger.info('serving actors from files', { actors: index.size });
   } else {
-    const kc = new KubeConfig();
-    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-    else kc.loadFromDefault();
-    informer = runActorInformer(new KubeRest(kc, { userAgent: 'asya-webhook' }), kc, index, logger, () => metrics.cacheSize.set(index.size));
+    const access = await loadClusterAccess(opts.kubeconfig);
+    informer = runActorInformer(new KubeRest(access, { userAgent: 'asya-webhook' }), index, logger, () => metrics.cacheSize.set(index.size));
   }
   metrics.cacheSize.set(index.size);
 

@@ -1,6 +1,5 @@
 // Informers over the AsyncActors of every namespace: the webhook keeps an ActorIndex with one (so admission
 // never calls the API server), the reconciler reads and enqueues from another.
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { ActorIndex } from '../api/actorIndex.js';
 import type { AsyncActor } from '../api/schema.js';
 import type { Logger } from '../observability/logger.js';
@@ -9,20 +8,14 @@ import { runInformer, type InformerHandlers, type RunningInformer } from './info
 import type { KubeRest } from './rest.js';
 
 /** A restarting informer on asyncactors.asya.sh in all namespaces. */
-export function runAsyncActorInformer(
-  rest: KubeRest,
-  kubeConfig: KubeConfig,
-  handlers: InformerHandlers<AsyncActor & KubeObject>,
-  logger: Logger,
-): RunningInformer<AsyncActor & KubeObject> {
-  return runInformer<AsyncActor & KubeObject>({ name: 'asyncactors', kind: KINDS.actor, rest, kubeConfig, handlers, logger });
+export function runAsyncActorInformer(rest: KubeRest, handlers: InformerHandlers<AsyncActor & KubeObject>, logger: Logger): RunningInformer<AsyncActor & KubeObject> {
+  return runInformer<AsyncActor & KubeObject>({ name: 'asyncactors', kind: KINDS.actor, rest, handlers, logger });
 }
 
 /** Keeps `index` in step with the AsyncActors of the cluster. */
-export function runActorInformer(rest: KubeRest, kubeConfig: KubeConfig, index: ActorIndex, logger: Logger, onChange?: () => void): RunningInformer {
+export function runActorInformer(rest: KubeRest, index: ActorIndex, logger: Logger, onChange?: () => void): RunningInformer {
   return runAsyncActorInformer(
     rest,
-    kubeConfig,
     {
       onUpsert: (a) => {
         index.upsert(a);

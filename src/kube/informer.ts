@@ -3,7 +3,6 @@
 // fields we use (a transform drops managedFields, pod specs...), never stays down (it relists when the watch
 // expires, 410 Gone, and retries failures with capped exponential backoff), and its store is what the
 // reconciler reads instead of the API server (reconciler/cache.ts).
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.js';
 import type { KubeObject, ResourceKind } from './client.js';
 import type { KubeRest } from './rest.js';
@@ -46,7 +45,6 @@ export interface InformerOptions<T extends KubeObject> {
   name: string;
   kind: ResourceKind;
   rest: KubeRest;
-  kubeConfig: KubeConfig;
   labelSelector?: string;
   fieldSelector?: string;
   /** Keeps only what is used of each object (called on every listed or watched object). */
@@ -72,17 +70,13 @@ export function runInformer<T extends KubeObject>(o: InformerOptions<T>): Runnin
   const transform = o.transform ?? ((x: KubeObject) => stripManagedFields(x) as T);
   const minBackoff = o.minBackoffMs ?? 500;
   const maxBackoff = o.maxBackoffMs ?? 30_000;
-  const watcher = new Watch(o.kubeConfig);
-  // The watch ends on the server's timeoutSeconds (below); a silent connection is cut a little later than
-  // client-node's default of 30 s (the property is not in its typings).
-  (watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 360_000;
   let failures = 0;
   let backoff = minBackoff;
   let synced = false;
   let stopped = false;
   let resourceVersion = '';
   let timer: NodeJS.Timeout | undefined;
-  let abort: AbortController | undefined;
+  let abort: (() => void) | undefined;
   let resolveReady!: () => void;
   const ready = new Promise<void>((r) => (resolveReady = r));
 
@@ -136,54 +130,42 @@ export function runInformer<T extends KubeObject>(o: InformerOptions<T>): Runnin
     }
   };
 
-  const watch = (): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const finish = (err?: unknown) => {
-        if (settled) return;
-        settled = true;
-        if (err) reject(err);
-        else resolve();
-      };
-      watcher
-        .watch(
-          collectionPath(o.kind),
-          {
-            resourceVersion,
-            allowWatchBookmarks: true,
-            timeoutSeconds: 240 + Math.floor(Math.random() * 60),
-            labelSelector: o.labelSelector,
-            fieldSelector: o.fieldSelector,
-          },
-          (type: string, obj: KubeObject & { code?: number; message?: string }) => {
-            if (type === 'ERROR') {
-              abort?.abort();
-              finish(obj?.code === 410 ? new GoneError(obj.message ?? 'watch expired') : new Error(`watch ${o.kind.plural}: ${obj?.message ?? 'error'}`));
-              return;
-            }
-            const rv = obj?.metadata?.resourceVersion;
-            if (rv) resourceVersion = rv;
-            if (type === 'ADDED' || type === 'MODIFIED') upsert(obj);
-            else if (type === 'DELETED') remove(obj);
-            // BOOKMARK: only the resourceVersion moves.
-            backoff = minBackoff;
-          },
-          (err: unknown) => {
-            const e = err as { name?: string; statusCode?: number } | null;
-            // A quiet connection cut by the client is a normal end of a watch, like the server's timeout.
-            if (!err || e?.name === 'TimeoutError' || e?.name === 'AbortError') finish();
-            else if (e?.statusCode === 410) finish(new GoneError('watch expired'));
-            else finish(err);
-          },
-        )
-        .then(
-          (c) => {
-            abort = c;
-            if (stopped) c.abort();
-          },
-          (err: unknown) => finish(err),
-        );
-    });
+  const watch = async (): Promise<void> => {
+    let gone: Error | undefined;
+    const handle = o.rest.watch(
+      collectionPath(o.kind),
+      {
+        resourceVersion,
+        allowWatchBookmarks: true,
+        // The server ends the watch after this; it is then opened again from the last resourceVersion.
+        timeoutSeconds: 240 + Math.floor(Math.random() * 60),
+        labelSelector: o.labelSelector,
+        fieldSelector: o.fieldSelector,
+      },
+      (type, obj: KubeObject & { code?: number; message?: string }) => {
+        if (type === 'ERROR') {
+          gone = obj?.code === 410 ? new GoneError(obj.message ?? 'watch expired') : new Error(`watch ${o.kind.plural}: ${obj?.message ?? 'error'}`);
+          handle.abort();
+          return;
+        }
+        const rv = obj?.metadata?.resourceVersion;
+        if (rv) resourceVersion = rv;
+        if (type === 'ADDED' || type === 'MODIFIED') upsert(obj);
+        else if (type === 'DELETED') remove(obj);
+        // BOOKMARK: only the resourceVersion moves.
+        backoff = minBackoff;
+      },
+    );
+    abort = handle.abort;
+    if (stopped) handle.abort();
+    try {
+      await handle.done;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 410) throw new GoneError('watch expired');
+      throw err;
+    }
+    if (gone) throw gone;
+  };
 
   const loop = async (): Promise<void> => {
     let needList = true;
@@ -233,7 +215,7 @@ export function runInformer<T extends KubeObject>(o: InformerOptions<T>): Runnin
     stop: async () => {
       stopped = true;
       if (timer) clearTimeout(timer);
-      abort?.abort();
+      abort?.();
     },
   };
 }

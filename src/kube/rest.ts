@@ -1,10 +1,11 @@
-// The Kubernetes API as plain JSON over one keep-alive HTTPS agent. client-node's typed clients turn every
-// object into model class instances (and back) through its ObjectSerializer, which dominated the reconciler's
-// CPU and memory; we only ever need the JSON the API server sends. Credentials come from client-node's
-// KubeConfig on every request (a rotated ServiceAccount token is picked up).
+// The Kubernetes API as plain JSON over one keep-alive HTTPS agent: requests, and watches read line by line.
+// client-node's typed clients turned every object into model class instances (and back) through its
+// ObjectSerializer, which dominated the reconciler's CPU and memory; we only ever need the JSON the API server
+// sends. Credentials come from kubeconfig.ts on every request (a rotated token is picked up).
 import http from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { createInterface } from 'node:readline';
+import type { ClusterAccess } from './kubeconfig.js';
 
 export interface RestResponse<T = any> {
   status: number;
@@ -21,51 +22,50 @@ export interface RestRequest {
   timeoutMs?: number;
 }
 
+export interface WatchHandle {
+  /** Resolves when the watch ends: the server closed it, it was aborted, or it failed (rejects). */
+  done: Promise<void>;
+  abort(): void;
+}
+
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 export class KubeRest {
-  private agent?: http.Agent;
-  private readonly server: URL;
+  private readonly agent: http.Agent;
 
   constructor(
-    private readonly kc: KubeConfig,
+    readonly access: ClusterAccess,
     private readonly opts: { userAgent?: string; maxSockets?: number } = {},
   ) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('no current cluster in the kubeconfig');
-    this.server = new URL(cluster.server);
-  }
-
-  /** The credentials and TLS options of this request; the agent is made once from the first ones. */
-  private async options(method: string): Promise<https.RequestOptions> {
-    const o: https.RequestOptions = { method, headers: { accept: 'application/json', 'user-agent': this.opts.userAgent ?? 'asya-webhook' } };
-    await this.kc.applyToHTTPSOptions(o);
-    if (!this.agent) {
-      const tls = { ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: o.rejectUnauthorized, servername: o.servername };
-      this.agent =
-        this.server.protocol === 'http:'
-          ? new http.Agent({ keepAlive: true, maxSockets: this.opts.maxSockets ?? 16 })
-          : new https.Agent({ ...tls, keepAlive: true, maxSockets: this.opts.maxSockets ?? 16 });
-    }
-    o.agent = this.agent;
-    return o;
+    const sockets = opts.maxSockets ?? 16;
+    this.agent =
+      access.server.protocol === 'http:'
+        ? new http.Agent({ keepAlive: true, maxSockets: sockets })
+        : new https.Agent({ ...access.tls, keepAlive: true, maxSockets: sockets });
   }
 
   url(path: string, query?: RestRequest['query']): URL {
-    const url = new URL(path, this.server);
+    const url = new URL(path, this.access.server);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     return url;
   }
 
+  private async options(method: string, extra: Record<string, string> = {}): Promise<http.RequestOptions> {
+    const authorization = await this.access.authorization();
+    return {
+      method,
+      agent: this.agent,
+      headers: { accept: 'application/json', 'user-agent': this.opts.userAgent ?? 'asya-webhook', ...(authorization ? { authorization } : {}), ...extra },
+    };
+  }
+
   async request<T = any>(r: RestRequest): Promise<RestResponse<T>> {
     const method = r.method ?? 'GET';
-    const opts = await this.options(method);
     const url = this.url(r.path, r.query);
     const payload = r.body === undefined ? undefined : Buffer.from(typeof r.body === 'string' ? r.body : JSON.stringify(r.body));
-    if (payload) {
-      opts.headers = { ...(opts.headers as Record<string, string>), 'content-type': r.contentType ?? 'application/json', 'content-length': String(payload.length) };
-    }
+    const opts = await this.options(method, payload ? { 'content-type': r.contentType ?? 'application/json', 'content-length': String(payload.length) } : {});
     const mod = url.protocol === 'http:' ? http : https;
+    const timeoutMs = r.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     return new Promise<RestResponse<T>>((resolve, reject) => {
       const req = mod.request(url, opts, (res) => {
         const chunks: Buffer[] = [];
@@ -84,13 +84,62 @@ export class KubeRest {
           resolve({ status: res.statusCode ?? 0, body: body as T });
         });
       });
-      req.setTimeout(r.timeoutMs ?? DEFAULT_TIMEOUT_MS, () => req.destroy(new Error(`${method} ${url.pathname}: no answer within ${(r.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000}s`)));
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${url.pathname}: no answer within ${timeoutMs / 1000}s`)));
       req.on('error', reject);
       req.end(payload);
     });
   }
 
+  /**
+   * A watch (?watch=true): `onEvent` gets each event's type and object. A non-200 answer rejects `done` with its
+   * statusCode; a connection silent for `idleTimeoutMs` ends it (done resolves: watch again).
+   */
+  watch(path: string, query: RestRequest['query'], onEvent: (type: string, object: any) => void, idleTimeoutMs = 360_000): WatchHandle {
+    const url = this.url(path, { ...query, watch: true });
+    const mod = url.protocol === 'http:' ? http : https;
+    let req: http.ClientRequest | undefined;
+    let aborted = false;
+    const done = this.options('GET').then(
+      (opts) =>
+        new Promise<void>((resolve, reject) => {
+          if (aborted) return resolve();
+          req = mod.request(url, opts, (res) => {
+            if (res.statusCode !== 200) {
+              const chunks: Buffer[] = [];
+              res.on('data', (c: Buffer) => chunks.push(c));
+              res.on('end', () => reject(Object.assign(new Error(`watch ${url.pathname}: HTTP ${res.statusCode} ${Buffer.concat(chunks).toString('utf8').slice(0, 300)}`), { statusCode: res.statusCode })));
+              return;
+            }
+            const lines = createInterface({ input: res, crlfDelay: Infinity });
+            lines.on('line', (line) => {
+              if (!line.trim()) return;
+              let event: { type?: string; object?: unknown };
+              try {
+                event = JSON.parse(line);
+              } catch {
+                return;
+              }
+              if (event.type) onEvent(event.type, event.object);
+            });
+            res.on('end', () => resolve());
+            res.on('close', () => resolve());
+            res.on('error', (err) => (aborted ? resolve() : reject(err)));
+          });
+          req.setTimeout(idleTimeoutMs, () => req?.destroy());
+          req.on('error', (err) => (aborted || (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve() : reject(err)));
+          req.end();
+        }),
+    );
+    return {
+      done,
+      abort: () => {
+        aborted = true;
+        req?.destroy();
+      },
+    };
+  }
+
   close(): void {
-    this.agent?.destroy();
+    this.agent.destroy();
   }
 }

@@ -1,7 +1,6 @@
 // The running reconciler: informers keep caches of the actors and of everything they own (the reconciler reads
 // those, cache.ts) and feed keys into the work queue; leader election decides whether this replica may run
 // them; periodic passes re-check the queues on the brokers and every actor.
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { AsyncActor } from '../api/schema.js';
 import type { OperatorConfig } from '../config/schema.js';
 import { runAsyncActorInformer } from '../kube/actorInformer.js';
@@ -20,7 +19,6 @@ import { Reconciler } from './reconcile.js';
 import { WorkQueue } from './workqueue.js';
 
 export interface ControllerOptions {
-  kubeConfig: KubeConfig;
   rest: KubeRest;
   /** Direct API access (writes, and reads of what is not cached). */
   api: KubeClient;
@@ -138,7 +136,6 @@ export class Controller {
       name,
       kind,
       rest: this.o.rest,
-      kubeConfig: this.o.kubeConfig,
       labelSelector: opts.labelSelector ?? ACTOR_LABEL,
       ...(opts.fieldSelector ? { fieldSelector: opts.fieldSelector, labelSelector: undefined } : {}),
       transform: opts.transform ?? stripManagedFields,
@@ -153,7 +150,7 @@ export class Controller {
   start(): void {
     const { logger } = this.o;
     const enqueueActor = (a: KubeObject) => this.queue.add(keyOf(a.metadata.namespace, a.metadata.name ?? ''));
-    this.actorInformer = runAsyncActorInformer(this.o.rest, this.o.kubeConfig, { onUpsert: enqueueActor, onDelete: enqueueActor }, logger);
+    this.actorInformer = runAsyncActorInformer(this.o.rest, { onUpsert: enqueueActor, onDelete: enqueueActor }, logger);
     this.client.register(KINDS.actor, this.actorInformer as unknown as RunningInformer);
     this.informers.push(this.actorInformer as unknown as RunningInformer);
     this.owned('deployments', KINDS.deployment);
