@@ -44,7 +44,7 @@ export const OperatorConfigSchema = Type.Object({
   ),
   reconciler: Type.Object(
     {
-      concurrency: Type.Integer({ default: 4, minimum: 1, maximum: 64 }),
+      concurrency: Type.Integer({ default: 10, minimum: 1, maximum: 64, description: 'Actors reconciled at once (as upstream: 10).' }),
       resyncPeriodSeconds: Type.Integer({ default: 36000, minimum: 30, description: 'Every actor is reconciled again this often (a safety net: changes arrive through watches).' }),
       queueCheckSeconds: Type.Integer({
         default: 60,

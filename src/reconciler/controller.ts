@@ -12,7 +12,7 @@ import type { Logger } from '../observability/logger.js';
 import { pluginOf } from '../transports/registry.js';
 import type { Transport } from '../transports/types.js';
 import { CachedClient, slimPod } from './cache.js';
-import { KubeEventRecorder } from './events.js';
+import { BackgroundEventSink, KubeEventRecorder } from './events.js';
 import { LeaderElector } from './leaderElection.js';
 import type { ReconcilerMetrics } from './metrics.js';
 import { Reconciler } from './reconcile.js';
@@ -61,15 +61,18 @@ export class Controller {
   private endQueuesRetryMs = END_QUEUES_RETRY_MIN_MS;
   private stopped = false;
 
+  private readonly events: BackgroundEventSink;
+
   constructor(private readonly o: ControllerOptions) {
     this.client = new CachedClient(o.api);
+    this.events = new BackgroundEventSink(new KubeEventRecorder(o.api, o.logger));
     this.reconciler = new Reconciler({
       client: this.client,
       config: o.config,
       transports: o.transports,
       runtimeScript: o.runtimeScript,
       logger: o.logger,
-      events: new KubeEventRecorder(o.api, o.logger),
+      events: this.events,
       actors: () => this.actorInformer?.list() ?? [],
       fresh: o.api,
     });
@@ -247,6 +250,7 @@ export class Controller {
     for (const t of [this.endQueuesCheckTimer, this.resyncTimer, this.queueCheckTimer, this.gaugeTimer]) if (t) clearInterval(t);
     this.queue.pause();
     await this.queue.shutdown();
+    await this.events.flush();
     await this.elector?.stop();
     await Promise.all(this.informers.map((i) => i.stop()));
     await Promise.all([...this.o.transports.values()].map((t) => t.close()));
