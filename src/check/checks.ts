@@ -1,6 +1,6 @@
 // `asya-webhook check`: the decisions, pure. Each function turns what was read from the cluster (or the network)
 // into check results with a one-line fix for each failure; run.ts gathers the inputs through CheckIO.
-import { ACTOR_CRD_NAME } from '../names.js';
+import { ACTOR_CRD_NAME, ACTOR_MUTATING_WEBHOOK_NAME, ACTOR_VALIDATING_WEBHOOK_NAME, POD_WEBHOOK_NAME } from '../names.js';
 import type { TransportProbeResult as TransportProbe } from '../transports/plugin.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
@@ -116,8 +116,8 @@ export function checkRequiredCrd(crd: RequiredCrd, present: boolean | undefined,
 // ---- webhook configurations ----
 
 export const WEBHOOK_NAMES = {
-  validating: ['validate.asyncactors.asya.sh'],
-  mutating: ['mutate.asyncactors.asya.sh', 'inject.pods.asya.sh'],
+  validating: [ACTOR_VALIDATING_WEBHOOK_NAME],
+  mutating: [ACTOR_MUTATING_WEBHOOK_NAME, POD_WEBHOOK_NAME],
 } as const;
 
 export const INJECT_CA_ANNOTATION = 'cert-manager.io/inject-ca-from';
@@ -299,7 +299,7 @@ export interface DryRunOutcome {
   status?: number;
 }
 
-export const DRY_RUN_WEBHOOK = 'validate.asyncactors.asya.sh';
+export const DRY_RUN_WEBHOOK = ACTOR_VALIDATING_WEBHOOK_NAME;
 
 /**
  * A dry-run create of an AsyncActor naming a transport that cannot exist: only our validating webhook refuses

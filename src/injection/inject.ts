@@ -1,5 +1,5 @@
 // Pod injection, pure: pod + actor + configuration in, JSON Patch out. The admission webhook
-// (src/webhook/podHandler.ts) and the offline `asya-webhook inject` command both call injectPod.
+// (src/webhook/handlers.ts mutatePodHandler) and the offline `asya-webhook inject` command both call injectPod.
 import type { DefaultedActor, EnvVar } from '../api/schema.js';
 import type { OperatorConfig, TransportConfig } from '../config/schema.js';
 import { pluginOf } from '../transports/registry.js';

@@ -1,6 +1,7 @@
 // charts/asya-operator with the real helm: lint --strict, then a matrix of values rendered once each (a few
 // helm processes at a time) and checked: webhook configurations, certificates, RBAC per resource, security
 // contexts, probes, PDB, and the rendered config.yaml through the loader both processes use.
+import { ACTOR_MUTATING_WEBHOOK_NAME, ACTOR_VALIDATING_WEBHOOK_NAME, POD_WEBHOOK_NAME } from '../../src/names.js';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -152,7 +153,8 @@ describe.each(allCases)('values case %s', (name) => {
 
   test('both webhook configurations: scoped, sideEffects None, v1 reviews, short timeout, the release and system namespaces excluded', () => {
     const hooks = allWebhooks(r(name));
-    expect(hooks.map((h) => h.name).sort()).toEqual(['inject.pods.asya.sh', 'mutate.asyncactors.asya.sh', 'validate.asyncactors.asya.sh']);
+    // The chart's names are the ones src/names.ts gives the reconciler and check.
+    expect(hooks.map((h) => h.name).sort()).toEqual([POD_WEBHOOK_NAME, ACTOR_MUTATING_WEBHOOK_NAME, ACTOR_VALIDATING_WEBHOOK_NAME].sort());
     for (const h of hooks) {
       expect(h.sideEffects).toBe('None');
       expect(h.admissionReviewVersions).toEqual(['v1']);
