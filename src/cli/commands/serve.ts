@@ -1,19 +1,21 @@
 // `asya-webhook serve`: wires configuration, the actor cache, the HTTPS server and the health port.
+import { Option, type Command } from 'commander';
+import { kubeconfigOption, logLevelOption, parsePort, serverPortOptions } from '../options.js';
 import { readFileSync } from 'node:fs';
-import { ActorIndex } from '../api/actorIndex.js';
-import type { AsyncActor } from '../api/schema.js';
-import { loadConfigFile } from '../config/load.js';
-import { runActorInformer } from '../kube/actorInformer.js';
-import { loadClusterAccess } from '../kube/kubeconfig.js';
-import { KubeRest } from '../kube/rest.js';
-import type { RunningInformer } from '../kube/informer.js';
-import { ACTOR_KIND } from '../names.js';
-import { startObservabilityServers } from '../observability/healthServer.js';
-import { createLogger } from '../observability/logger.js';
-import { parseYamlDocuments } from '../util/yamlDocs.js';
-import { WebhookMetrics } from '../webhook/metrics.js';
-import { WebhookServer } from '../webhook/server.js';
-import { certPathsFromDir, type CertPaths } from '../webhook/tls.js';
+import { ActorIndex } from '../../api/actorIndex.js';
+import type { AsyncActor } from '../../api/schema.js';
+import { loadConfigFile } from '../../config/load.js';
+import { runActorInformer } from '../../kube/actorInformer.js';
+import { loadClusterAccess } from '../../kube/kubeconfig.js';
+import { KubeRest } from '../../kube/rest.js';
+import type { RunningInformer } from '../../kube/informer.js';
+import { ACTOR_KIND } from '../../names.js';
+import { startObservabilityServers } from '../../observability/healthServer.js';
+import { createLogger } from '../../observability/logger.js';
+import { parseYamlDocuments } from '../../util/yamlDocs.js';
+import { WebhookMetrics } from '../../webhook/metrics.js';
+import { WebhookServer } from '../../webhook/server.js';
+import { certPathsFromDir, type CertPaths } from '../../webhook/tls.js';
 
 export interface ServeOptions {
   config: string;
@@ -92,4 +94,22 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** `asya-webhook serve` */
+export function registerServe(program: Command): void {
+  const c = program
+    .command('serve')
+    .description('run the TLS admission server (validates AsyncActors, injects actor pods)')
+    .requiredOption('-c, --config <file>', 'operator configuration file (YAML)')
+    .option('--cert-dir <dir>', 'directory with tls.crt and tls.key (reloaded when they change)')
+    .option('--tls-cert-file <file>', 'serving certificate (instead of --cert-dir)')
+    .option('--tls-private-key-file <file>', 'serving key (instead of --cert-dir)')
+    .addOption(new Option('--port <port>', 'HTTPS port').default(8443).argParser(parsePort));
+  serverPortOptions(c)
+    .option('--host <address>', 'address to listen on', '0.0.0.0')
+    .option('--actors <files...>', 'serve AsyncActors from these files instead of watching a cluster (development)')
+    .option('--body-limit <size>', 'largest AdmissionReview accepted', '8mb')
+    .addOption(new Option('--shutdown-delay <seconds>', 'on SIGTERM, seconds to keep serving while endpoints update').default(3).argParser(Number));
+  logLevelOption(kubeconfigOption(c)).action(async (opts) => runServe(opts));
 }

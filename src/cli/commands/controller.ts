@@ -1,16 +1,18 @@
 // `asya-webhook controller`: the reconciler. Same configuration file as `serve`.
+import { Option, type Command } from 'commander';
+import { kubeconfigOption, logLevelOption, parsePositiveInt, serverPortOptions } from '../options.js';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { loadConfigFile } from '../config/load.js';
-import { loadClusterAccess } from '../kube/kubeconfig.js';
-import { KubeRest } from '../kube/rest.js';
-import { RestKubeClient } from '../kube/restClient.js';
-import { startObservabilityServers } from '../observability/healthServer.js';
-import { createLogger } from '../observability/logger.js';
-import { Controller } from '../reconciler/controller.js';
-import { ReconcilerMetrics } from '../reconciler/metrics.js';
-import { createTransports } from '../transports/index.js';
-import { POD_NAME_ENV } from '../names.js';
+import { loadConfigFile } from '../../config/load.js';
+import { loadClusterAccess } from '../../kube/kubeconfig.js';
+import { KubeRest } from '../../kube/rest.js';
+import { RestKubeClient } from '../../kube/restClient.js';
+import { startObservabilityServers } from '../../observability/healthServer.js';
+import { createLogger } from '../../observability/logger.js';
+import { Controller } from '../../reconciler/controller.js';
+import { ReconcilerMetrics } from '../../reconciler/metrics.js';
+import { createTransports } from '../../transports/index.js';
+import { POD_NAME_ENV } from '../../names.js';
 
 export interface ControllerCliOptions {
   config: string;
@@ -84,4 +86,18 @@ export async function runController(opts: ControllerCliOptions): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** `asya-webhook controller` */
+export function registerController(program: Command): void {
+  const c = program
+    .command('controller')
+    .description('run the reconciler: queues, workloads, KEDA objects and status for every AsyncActor');
+  c.requiredOption('-c, --config <file>', 'operator configuration file (YAML)');
+  serverPortOptions(kubeconfigOption(c))
+    .option('--host <address>', 'address the health and metrics ports listen on', '0.0.0.0')
+    .addOption(new Option('--concurrency <n>', 'actors reconciled at once (overrides reconciler.concurrency)').argParser(parsePositiveInt))
+    .option('--no-leader-election', 'reconcile without the leader lease (one replica only; development)')
+    .option('--identity <name>', 'leader-election identity (default: $POD_NAME, else host name and pid)');
+  logLevelOption(c).action(async (opts) => runController(opts));
 }
