@@ -2,6 +2,8 @@
 // Writes the generated install files from their single sources:
 //   manifests/crds/asya.sh_asyncactors.yaml          <- buildCrd() (src/api/crd.ts, via dist/)
 //   charts/asya-operator/crds/asya.sh_asyncactors.yaml  (identical copy: helm installs CRDs from crds/)
+//   charts/asya-operator/values.schema.json           <- its transports and sidecar parts from src/config/valuesSchema.ts
+//   charts/asya-actor/values.schema.json              <- its transport, sidecar and timeout parts (the AsyncActor spec's)
 //   manifests/asya-operator.yaml                     <- helm template of charts/asya-operator, default values,
 //                                                      release asya-operator in namespace asya-system
 // Usage: npm run build && node scripts/generate-manifests.mjs [--check]
@@ -16,6 +18,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const RELEASE = 'asya-operator';
 export const NAMESPACE = 'asya-system';
 export const CRD_FILES = ['manifests/crds/asya.sh_asyncactors.yaml', 'charts/asya-operator/crds/asya.sh_asyncactors.yaml'];
+export const VALUES_SCHEMAS = ['charts/asya-operator/values.schema.json', 'charts/asya-actor/values.schema.json'];
 export const OPERATOR_MANIFEST = 'manifests/asya-operator.yaml';
 export const KUBE_VERSION = '1.33.0';
 
@@ -31,6 +34,23 @@ export async function crdYaml() {
   const { buildCrd } = await import(pathToFileURL(crdModule).href);
   const { stringify } = await import('yaml');
   return `# Generated from src/api/crd.ts by scripts/generate-manifests.mjs; do not edit.\n${stringify(buildCrd(), { lineWidth: 0 })}`;
+}
+
+/** A chart's values.schema.json with the generated parts put in place of their current text; the rest is the chart's own. */
+async function valuesSchemaText(rel, parts) {
+  const current = JSON.parse(readFileSync(join(ROOT, rel), 'utf8'));
+  for (const [key, schema] of Object.entries(parts)) current.properties[key] = schema;
+  return `${JSON.stringify(current, null, 2)}\n`;
+}
+
+export async function valuesSchemas() {
+  const module = join(ROOT, 'dist/src/config/valuesSchema.js');
+  if (!existsSync(module)) throw new Error(`${module} is missing: run npm run build first`);
+  const v = await import(pathToFileURL(module).href);
+  return {
+    [VALUES_SCHEMAS[0]]: await valuesSchemaText(VALUES_SCHEMAS[0], { transports: v.operatorTransportsValuesSchema(), sidecar: v.operatorSidecarValuesSchema() }),
+    [VALUES_SCHEMAS[1]]: await valuesSchemaText(VALUES_SCHEMAS[1], v.actorValuesSchemaParts()),
+  };
 }
 
 export function operatorManifest(helm = helmPath()) {
@@ -59,15 +79,7 @@ export function operatorManifest(helm = helmPath()) {
   ].join('\n');
 }
 
-export async function expectedFiles() {
-  const crd = await crdYaml();
-  return { [CRD_FILES[0]]: crd, [CRD_FILES[1]]: crd, [OPERATOR_MANIFEST]: operatorManifest() };
-}
-
-async function main() {
-  const check = process.argv.includes('--check');
-  const files = await expectedFiles();
-  const stale = [];
+function update(files, check, stale) {
   for (const [rel, text] of Object.entries(files)) {
     const path = join(ROOT, rel);
     const current = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
@@ -79,6 +91,15 @@ async function main() {
       console.log(`wrote ${rel}`);
     }
   }
+}
+
+async function main() {
+  const check = process.argv.includes('--check');
+  const stale = [];
+  // The values schemas first: helm template of the manifest validates the values against them.
+  update(await valuesSchemas(), check, stale);
+  const crd = await crdYaml();
+  update({ [CRD_FILES[0]]: crd, [CRD_FILES[1]]: crd, [OPERATOR_MANIFEST]: operatorManifest() }, check, stale);
   if (check && stale.length > 0) {
     console.error(`out of date: ${stale.join(', ')}\nrun: npm run build && node scripts/generate-manifests.mjs`);
     process.exit(1);

@@ -517,8 +517,10 @@ describe('template-time checks fail with a message naming the value', () => {
     [['runtime.source=configMap'], 'runtime.source=configMap needs runtime.configMap.name'],
     [['tests.namespace=kube-system'], 'tests.namespace "kube-system" is excluded from the webhook'],
     [['transports.sqs.enabled=true', 'transports.sqs.config.region='], '/transports/sqs/config/region'],
-    [['transports.aws.type=sqs', 'transports.aws.enabled=true'], 'transports.aws.config.region is required for an SQS transport'],
-    [['transports.rmq2.type=rabbitmq', 'transports.rmq2.enabled=true'], 'transports.rmq2.config.host is required for a RabbitMQ transport'],
+    // Required keys of a transport's config come from its plugin's schema (values.schema.json, generated).
+    [['transports.aws.type=sqs', 'transports.aws.config.endpoint=http://sqs:4566'], "at '/transports/aws/config': missing property 'region'"],
+    [['transports.rmq2.type=rabbitmq', 'transports.rmq2.config.port=5672'], "at '/transports/rmq2/config': missing property 'host'"],
+    [['transports.rmq3.type=rabbitmq'], "at '/transports/rmq3': missing property 'config'"],
   ])('%j', async (set, message) => {
     const res = await templateRaw(OPERATOR_CHART, { set });
     expect(res.code).not.toBe(0);

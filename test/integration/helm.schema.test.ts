@@ -1,14 +1,12 @@
 // values.schema.json of both charts, through the real helm: a misspelled or mistyped value fails the install
-// with a message naming it. And the operator chart's schema for transports and the sidecar stays in step with
-// the configuration schema the processes load (src/config/schema.ts), so what helm accepts the loader accepts.
+// with a message naming it. The parts that are the operator configuration or the actor spec are generated from
+// their TypeBox schemas (src/config/valuesSchema.ts), so what helm accepts the loader and the CRD accept.
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TSchema } from '@sinclair/typebox';
-import { OperatorConfigSchema } from '../../src/config/schema.js';
-import { RabbitmqConfigSchema } from '../../src/transports/rabbitmq/config.js';
-import { SqsConfigSchema } from '../../src/transports/sqs/config.js';
-import { ACTOR_CHART, OPERATOR_CHART, templateRaw } from './helm.support.js';
+import { parseConfigText } from '../../src/config/load.js';
+import { actorValuesSchemaParts, operatorSidecarValuesSchema, operatorTransportsValuesSchema } from '../../src/config/valuesSchema.js';
+import { ACTOR_CHART, OPERATOR_CHART, parseDocs, templateRaw } from './helm.support.js';
 
 interface JsonSchema {
   properties?: Record<string, JsonSchema>;
@@ -82,6 +80,12 @@ describe('asya-actor: values.schema.json refuses bad values, naming them', () =>
     [['scaling.advanced.metricType=Average'], '/scaling/advanced/metricType'],
     [['name=My_Actor'], '/name'],
     [['workload.replica=2'], 'replica'],
+    [['sidecar.imagePullPolicy=Sometimes'], '/sidecar/imagePullPolicy'],
+    [['sidecar.envs[0].name=X'], 'envs'],
+    [['sidecar.image='], '/sidecar/image'],
+    [['timeout.processing=0'], '/timeout/processing'],
+    [['timeout.gracefulShutdown=-1'], '/timeout/gracefulShutdown'],
+    [['transport='], '/transport'],
   ])('--set %j', async (set, named) => {
     const r = await templateRaw(ACTOR_CHART, { set, release: 'my-actor', namespace: 'asya' });
     expect(r.code).not.toBe(0);
@@ -90,28 +94,43 @@ describe('asya-actor: values.schema.json refuses bad values, naming them', () =>
   });
 });
 
-describe('the operator schema follows the configuration schema (src/config/schema.ts)', () => {
-  const keys = (s: TSchema | JsonSchema | undefined) => Object.keys((s as JsonSchema | undefined)?.properties ?? {}).sort();
-  const transportThen = (type: string) => {
-    const entry = (operatorSchema.properties!.transports!.additionalProperties as JsonSchema).allOf!;
-    return entry.find((a) => (a.if.properties!.type as { const: string }).const === type)!.then.properties!.config!;
-  };
+describe('the charts do not retype the configuration or the actor spec (src/config/valuesSchema.ts)', () => {
+  const actorSchema = JSON.parse(readFileSync(join(ACTOR_CHART, 'values.schema.json'), 'utf8')) as JsonSchema;
 
-  test('transport config keys: exactly those of the RabbitMQ and SQS config schemas', () => {
-    expect(keys(transportThen('rabbitmq'))).toEqual(keys(RabbitmqConfigSchema));
-    expect(keys(transportThen('sqs'))).toEqual(keys(SqsConfigSchema));
-    expect(transportThen('rabbitmq').additionalProperties).toBe(false);
+  // generate-manifests --check (helm.manifests.test.ts) says the same for the whole file; this names the part.
+  test('asya-operator: transports and sidecar are the generated parts', () => {
+    expect(operatorSchema.properties!.transports).toEqual(operatorTransportsValuesSchema());
+    expect(operatorSchema.properties!.sidecar).toEqual(operatorSidecarValuesSchema());
   });
 
-  test('sidecar keys: exactly those of the configuration sidecar block', () => {
-    const cfgSidecar = (OperatorConfigSchema as unknown as JsonSchema).properties!.sidecar;
-    expect(keys(operatorSchema.properties!.sidecar)).toEqual(keys(cfgSidecar));
+  test('asya-actor: transport, sidecar and timeout are the AsyncActor spec\'s', () => {
+    for (const [key, schema] of Object.entries(actorValuesSchemaParts())) expect(actorSchema.properties![key]).toEqual(schema);
   });
 
-  test('every object of the schema is closed, except free-form Kubernetes fields', () => {
+  test('what the chart accepts the configuration loader accepts: the rendered ConfigMap of non-default values loads', async () => {
+    const r = await templateRaw(OPERATOR_CHART, {
+      set: [
+        'transports.sqs.enabled=true',
+        'transports.sqs.config.endpoint=http://sqs.local:4566',
+        'transports.sqs.config.credentialsSecretRef.name=aws',
+        'transports.rabbitmq.config.vhost=asya',
+        'transports.rabbitmq.config.tls=true',
+        'transports.rabbitmq.config.deadLetter.enabled=true',
+        'sidecar.native=true',
+        'sidecar.logLevel=debug',
+      ],
+    });
+    expect(r.stderr).toBe('');
+    const cm = parseDocs(r.stdout).find((d) => d.kind === 'ConfigMap' && d.metadata.name.endsWith('-config')) as unknown as { data: Record<string, string> };
+    const cfg = parseConfigText(cm.data['config.yaml']!);
+    expect(cfg.transports.sqs!.config).toMatchObject({ endpoint: 'http://sqs.local:4566', credentialsSecretRef: { name: 'aws', accessKeyIdKey: 'AWS_ACCESS_KEY_ID' } });
+    expect(cfg.sidecar).toMatchObject({ native: true, logLevel: 'debug' });
+  });
+
+  test('every object of the operator schema is closed, except free-form Kubernetes fields', () => {
     const open: string[] = [];
     const walk = (s: JsonSchema, path: string) => {
-      if (s.type === 'object' && s.properties && s.additionalProperties !== false) open.push(path);
+      if (s.type === 'object' && s.properties && s.additionalProperties !== false && !s['x-kubernetes-preserve-unknown-fields']) open.push(path);
       for (const [k, v] of Object.entries(s.properties ?? {})) walk(v, `${path}.${k}`);
       if (typeof s.additionalProperties === 'object') walk(s.additionalProperties, `${path}.*`);
     };

@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { validateActor } from '../../src/api/validate.js';
 import { runChecks, type CheckIO } from '../../src/check/run.js';
 import { parseConfig } from '../../src/config/load.js';
+import { operatorTransportsValuesSchema } from '../../src/config/valuesSchema.js';
 import { injectPod } from '../../src/injection/inject.js';
 import { desiredScaling } from '../../src/reconciler/desired.js';
 import type { TransportPlugin } from '../../src/transports/plugin.js';
@@ -79,5 +80,13 @@ describe('a transport registered from outside the source tree', () => {
       detail: 'unreachable: memq ping failed: connection refused',
       fix: 'start the memq broker of transport q',
     });
+  });
+
+  test("the operator chart's values schema takes its config schema (src/config/valuesSchema.ts)", () => {
+    const entry = operatorTransportsValuesSchema().additionalProperties as { properties: { type: { enum: string[] } }; allOf: Array<{ if: any; then: any }> };
+    expect(entry.properties.type.enum).toContain('memq');
+    const memqThen = entry.allOf.find((a) => a.if.properties.type.const === 'memq')!.then;
+    // url required, maxName defaulted (so not required: the loader applies the default), unknown keys refused.
+    expect(memqThen.properties.config).toMatchObject({ required: ['url'], additionalProperties: false, properties: { maxName: { default: 12 } } });
   });
 });
