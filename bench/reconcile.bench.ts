@@ -5,7 +5,7 @@
 // writes (must be 0), broker calls, wall time and CPU per actor.
 import { parseConfig } from '../src/config/load.js';
 import { KINDS, type KubeObject } from '../src/kube/client.js';
-import { MemoryKubeClient } from '../src/kube/memory.js';
+import { MemoryKubeClient } from '../test/support/memoryKube.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { KubeEventRecorder } from '../src/reconciler/events.js';
 import { Reconciler } from '../src/reconciler/reconcile.js';

@@ -2,7 +2,7 @@
 // Writes the generated install files from their single sources:
 //   manifests/crds/asya.sh_asyncactors.yaml          <- buildCrd() (src/api/crd.ts, via dist/)
 //   charts/asya-operator/crds/asya.sh_asyncactors.yaml  (identical copy: helm installs CRDs from crds/)
-//   charts/asya-operator/values.schema.json           <- its transports and sidecar parts from src/config/valuesSchema.ts
+//   charts/asya-operator/values.schema.json           <- its transports and sidecar parts from src/charts/valuesSchema.ts
 //   charts/asya-actor/values.schema.json              <- its transport, sidecar and timeout parts (the AsyncActor spec's)
 //   manifests/asya-operator.yaml                     <- helm template of charts/asya-operator, default values,
 //                                                      release asya-operator in namespace asya-system
@@ -44,7 +44,7 @@ async function valuesSchemaText(rel, parts) {
 }
 
 export async function valuesSchemas() {
-  const module = join(ROOT, 'dist/src/config/valuesSchema.js');
+  const module = join(ROOT, 'dist/src/charts/valuesSchema.js');
   if (!existsSync(module)) throw new Error(`${module} is missing: run npm run build first`);
   const v = await import(pathToFileURL(module).href);
   return {

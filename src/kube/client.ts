@@ -1,5 +1,5 @@
 // The one interface for every Kubernetes call the reconciler makes. A real implementation (restClient.ts,
-// plain JSON over rest.ts) and an in-memory one for tests and benchmarks (memory.ts) stand behind it.
+// plain JSON over rest.ts) and an in-memory one for tests and benchmarks (test/support/memoryKube.ts) stand behind it.
 import type { ObjectMeta } from '../api/schema.js';
 import { ACTOR_API_VERSION, ACTOR_KIND, ACTOR_PLURAL, KEDA_API_VERSION } from '../names.js';
 

@@ -7,10 +7,10 @@ import type { Transport } from './types.js';
 export type { Transport, QueueSpec, QueueStats, QueueInfo } from './types.js';
 export { TransportError, isTransportError } from './types.js';
 
-export function createTransports(config: OperatorConfig, logger: Logger): Map<string, Transport> {
+export async function createTransports(config: OperatorConfig, logger: Logger): Promise<Map<string, Transport>> {
   const out = new Map<string, Transport>();
   for (const [name, t] of Object.entries(config.transports)) {
-    if (t.enabled) out.set(name, pluginOf(t).client(name, t.config, logger));
+    if (t.enabled) out.set(name, await pluginOf(t).client(name, t.config, logger));
   }
   return out;
 }

@@ -47,8 +47,8 @@ export interface TransportPlugin<C = any> {
   readonly type: string;
   /** Its `config` block in the operator configuration: defaults applied, unknown keys refused. */
   readonly configSchema: TSchema;
-  /** The broker client of the reconciler. */
-  client(name: string, config: C, logger: Logger): Transport;
+  /** The broker client of the reconciler (a promise: its library loads only in the process that needs it). */
+  client(name: string, config: C, logger: Logger): Promise<Transport>;
   /** The sidecar's connection settings, in order (the user's spec.sidecar.env overrides them by name). */
   sidecarEnv(config: C): EnvVar[];
   /** Last word on the sidecar's env, after the user's overrides (e.g. a URL referring to earlier variables). */

@@ -1,11 +1,11 @@
 // values.schema.json of both charts, through the real helm: a misspelled or mistyped value fails the install
 // with a message naming it. The parts that are the operator configuration or the actor spec are generated from
-// their TypeBox schemas (src/config/valuesSchema.ts), so what helm accepts the loader and the CRD accept.
+// their TypeBox schemas (src/charts/valuesSchema.ts), so what helm accepts the loader and the CRD accept.
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfigText } from '../../src/config/load.js';
-import { actorValuesSchemaParts, operatorSidecarValuesSchema, operatorTransportsValuesSchema } from '../../src/config/valuesSchema.js';
+import { actorValuesSchemaParts, operatorSidecarValuesSchema, operatorTransportsValuesSchema } from '../../src/charts/valuesSchema.js';
 import { ACTOR_CHART, OPERATOR_CHART, parseDocs, templateRaw } from './helm.support.js';
 
 interface JsonSchema {
@@ -94,7 +94,7 @@ describe('asya-actor: values.schema.json refuses bad values, naming them', () =>
   });
 });
 
-describe('the charts do not retype the configuration or the actor spec (src/config/valuesSchema.ts)', () => {
+describe('the charts do not retype the configuration or the actor spec (src/charts/valuesSchema.ts)', () => {
   const actorSchema = JSON.parse(readFileSync(join(ACTOR_CHART, 'values.schema.json'), 'utf8')) as JsonSchema;
 
   // generate-manifests --check (helm.manifests.test.ts) says the same for the whole file; this names the part.

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
 import type { AsyncActor } from '../../src/api/schema.js';
 import { KINDS, type KubeObject } from '../../src/kube/client.js';
-import { MemoryKubeClient } from '../../src/kube/memory.js';
+import { MemoryKubeClient } from '../support/memoryKube.js';
 import { Reconciler } from '../../src/reconciler/reconcile.js';
 import { WorkQueue } from '../../src/reconciler/workqueue.js';
 import { RabbitmqTransport } from '../../src/transports/rabbitmq/client.js';

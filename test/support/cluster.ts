@@ -2,7 +2,7 @@
 // controller with the kubelet (status and Ready pods) and KEDA (the HPA). Writes go through
 // MemoryKubeClient.simulate, so they are not counted as the reconciler's.
 import { KINDS, type KubeObject } from '../../src/kube/client.js';
-import type { MemoryKubeClient } from '../../src/kube/memory.js';
+import type { MemoryKubeClient } from './memoryKube.js';
 import { ACTOR_LABEL, INJECTION_STATUS_ANNOTATION, kedaHpaNameFor } from '../../src/names.js';
 
 export function readyPod(actor: string, i: number, namespace = 'default'): KubeObject {

@@ -5,7 +5,7 @@ import type { OperatorConfig } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { KubeObject } from '../../src/kube/client.js';
 import { KINDS } from '../../src/kube/client.js';
-import type { MemoryKubeClient } from '../../src/kube/memory.js';
+import type { MemoryKubeClient } from './memoryKube.js';
 
 export const logger = silentLogger();
 

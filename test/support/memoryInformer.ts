@@ -3,7 +3,7 @@
 import type { KubeObject, ResourceKind } from '../../src/kube/client.js';
 import { matchesLabels } from '../../src/kube/client.js';
 import { newerVersion, type RunningInformer } from '../../src/kube/informer.js';
-import type { MemoryKubeClient } from '../../src/kube/memory.js';
+import type { MemoryKubeClient } from './memoryKube.js';
 
 export function memoryInformer(client: MemoryKubeClient, kind: ResourceKind, labelSelector?: Record<string, string>): RunningInformer & { paused: boolean } {
   const store = new Map<string, KubeObject>();

@@ -3,7 +3,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { AsyncActor } from '../../src/api/schema.js';
 import { KINDS, KubeApiError, type KubeObject } from '../../src/kube/client.js';
-import { MemoryKubeClient } from '../../src/kube/memory.js';
+import { MemoryKubeClient } from '../support/memoryKube.js';
 import { KubeEventRecorder } from '../../src/reconciler/events.js';
 import { Reconciler } from '../../src/reconciler/reconcile.js';
 import { TransportError } from '../../src/transports/types.js';

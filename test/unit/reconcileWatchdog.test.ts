@@ -4,7 +4,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { AsyncActor } from '../../src/api/schema.js';
 import { KINDS, type KubeObject } from '../../src/kube/client.js';
-import { MemoryKubeClient } from '../../src/kube/memory.js';
+import { MemoryKubeClient } from '../support/memoryKube.js';
 import { ACTOR_LABEL, INJECTION_STATUS_ANNOTATION, POD_WEBHOOK_NAME } from '../../src/names.js';
 import { KubeEventRecorder } from '../../src/reconciler/events.js';
 import { Reconciler } from '../../src/reconciler/reconcile.js';

@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { validateActor } from '../../src/api/validate.js';
 import { runChecks, type CheckIO } from '../../src/check/run.js';
 import { parseConfig } from '../../src/config/load.js';
-import { operatorTransportsValuesSchema } from '../../src/config/valuesSchema.js';
+import { operatorTransportsValuesSchema } from '../../src/charts/valuesSchema.js';
 import { injectPod } from '../../src/injection/inject.js';
 import { desiredScaling } from '../../src/reconciler/desired.js';
 import type { TransportPlugin } from '../../src/transports/plugin.js';
@@ -21,7 +21,7 @@ interface MemqConfig {
 const memq: TransportPlugin<MemqConfig> = {
   type: 'memq',
   configSchema: Type.Object({ url: Type.String({ minLength: 1 }), maxName: Type.Integer({ default: 12 }) }),
-  client: (name) => new MemoryTransport(name, 'memq'),
+  client: async (name) => new MemoryTransport(name, 'memq'),
   sidecarEnv: (c) => [{ name: 'MEMQ_URL', value: c.url }],
   kedaTrigger: (c, q) => ({ type: 'memq-scaler', metadata: { url: c.url, queue: q.queue, target: String(q.queueLength) } }),
   validateActor: (c, { queue }) => (queue.length > c.maxName ? [{ path: 'metadata.name', message: `gives memq queue name "${queue}", longer than ${c.maxName}` }] : []),
@@ -82,7 +82,7 @@ describe('a transport registered from outside the source tree', () => {
     });
   });
 
-  test("the operator chart's values schema takes its config schema (src/config/valuesSchema.ts)", () => {
+  test("the operator chart's values schema takes its config schema (src/charts/valuesSchema.ts)", () => {
     const entry = operatorTransportsValuesSchema().additionalProperties as { properties: { type: { enum: string[] } }; allOf: Array<{ if: any; then: any }> };
     expect(entry.properties.type.enum).toContain('memq');
     const memqThen = entry.allOf.find((a) => a.if.properties.type.const === 'memq')!.then;

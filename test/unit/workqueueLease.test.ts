@@ -1,6 +1,6 @@
 // The work queue's contract and the Lease-based leader election against the in-memory API server.
 import { describe, expect, it } from '@jest/globals';
-import { MemoryKubeClient } from '../../src/kube/memory.js';
+import { MemoryKubeClient } from '../support/memoryKube.js';
 import { KINDS, type KubeObject } from '../../src/kube/client.js';
 import { LeaderElector, microTime } from '../../src/reconciler/leaderElection.js';
 import { WorkQueue } from '../../src/reconciler/workqueue.js';

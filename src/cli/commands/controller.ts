@@ -51,7 +51,7 @@ export async function runController(opts: ControllerCliOptions): Promise<void> {
     rest,
     api: new RestKubeClient(rest),
     config,
-    transports: createTransports(config, logger),
+    transports: await createTransports(config, logger),
     runtimeScript,
     concurrency: config.reconciler.concurrency,
     identity: opts.identity ?? process.env[POD_NAME_ENV] ?? `${hostname()}-${process.pid}`,

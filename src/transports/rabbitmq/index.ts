@@ -1,11 +1,8 @@
 // RabbitMQ, as the Kubernetes side sees it: the sidecar's env as upstream's sidecar reads it, KEDA's rabbitmq
 // scaler, the queue-name limit, and the probe of `asya-webhook check`. ADR 0001 has the contract.
-import amqp from 'amqplib';
 import type { EnvVar } from '../../schema/kubernetes.js';
 import { ENV } from '../../names.js';
-import { tcpProbe } from '../../util/tcpProbe.js';
 import type { TransportPlugin, TransportProbeResult } from '../plugin.js';
-import { RabbitmqTransport } from './client.js';
 import { RabbitmqConfigSchema, type RabbitmqConfig } from './config.js';
 
 const RABBITMQ_MAX_QUEUE_BYTES = 255;
@@ -41,7 +38,8 @@ export const rabbitmq: TransportPlugin<RabbitmqConfig> = {
   type: 'rabbitmq',
   configSchema: RabbitmqConfigSchema,
 
-  client: (name, config, logger) => new RabbitmqTransport(name, config, logger),
+  // The broker library loads with the client: the webhook never needs it (about 13 MiB of RSS).
+  client: async (name, config, logger) => new (await import('./client.js')).RabbitmqTransport(name, config, logger),
 
   sidecarEnv: (c) => [
     { name: ENV.rabbitmqHost, value: c.host },
@@ -93,10 +91,12 @@ export const rabbitmq: TransportPlugin<RabbitmqConfig> = {
     } else if (c.passwordFile) note = `password in file ${c.passwordFile} (in the pod): TCP connect only`;
     else password = 'guest';
     if (password === undefined) {
+      const { tcpProbe } = await import('../../util/tcpProbe.js');
       const err = await tcpProbe(c.host, c.port);
       return { ok: !err, how: 'TCP connect', ...(err ? { error: err } : {}), ...(note ? { note } : {}) };
     }
     const how = `AMQP login as ${c.username}`;
+    const { default: amqp } = await import('amqplib');
     try {
       const conn = await withTimeout(
         amqp.connect(

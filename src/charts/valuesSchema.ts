@@ -6,7 +6,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { AsyncActorSpecSchema } from '../api/schema.js';
 import { transportPlugin, transportTypes } from '../transports/registry.js';
 import { toPlainSchema } from '../util/schemaChecker.js';
-import { OperatorConfigSchema, TransportEntrySchema } from './schema.js';
+import { OperatorConfigSchema, TransportEntrySchema } from '../config/schema.js';
 
 type JsonSchema = Record<string, unknown>;
 

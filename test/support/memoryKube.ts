@@ -7,7 +7,7 @@
 // served (the KEDA CRDs missing). Every call is counted by verb.
 import { isDeepStrictEqual } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { KubeApiError, matchesLabels, type DeleteOptions, type KubeClient, type KubeObject, type ResourceKind } from './client.js';
+import { KubeApiError, matchesLabels, type DeleteOptions, type KubeClient, type KubeObject, type ResourceKind } from '../../src/kube/client.js';
 
 export type Verb = 'get' | 'list' | 'create' | 'update' | 'updateStatus' | 'delete';
 export const WRITE_VERBS: readonly Verb[] = ['create', 'update', 'updateStatus', 'delete'];
