@@ -4,7 +4,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import https from 'node:https';
 import http from 'node:http';
-import net from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,6 +13,7 @@ import { ActorIndex } from '../src/api/actorIndex.js';
 import { generateCertificates } from '../src/certs/generate.js';
 import { parseConfig } from '../src/config/load.js';
 import { injectPod } from '../src/injection/inject.js';
+import { freePort } from '../test/support/ports.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', 'src', 'cli', 'main.js');
@@ -52,14 +52,6 @@ function reviewBody(object: unknown): string {
   });
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 20_000;

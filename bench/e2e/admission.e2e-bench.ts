@@ -17,6 +17,7 @@ import { generateCertificates } from '../../src/certs/generate.js';
 import { parseConfig } from '../../src/config/load.js';
 import { injectPod } from '../../src/injection/inject.js';
 import { startControlPlane, type ControlPlane } from '../../test/e2e/support/controlPlane.js';
+import { freePort } from '../../test/support/ports.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REPO = join(here, '..', '..', '..'); // dist/bench/e2e -> the repository
@@ -35,15 +36,6 @@ const pct = (xs: number[], p: number) => {
 };
 const median = (xs: number[]) => pct(xs, 50);
 
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function api(cp: ControlPlane, agent: https.Agent, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
   const url = new URL(path, cp.server);

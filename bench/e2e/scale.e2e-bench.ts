@@ -20,7 +20,7 @@ import { generateCertificates } from '../../src/certs/generate.js';
 import { startControlPlane, type ControlPlane } from '../../test/e2e/support/controlPlane.js';
 import { RabbitNode } from '../../test/support/rabbitmq.js';
 import { freePort } from '../../test/support/ports.js';
-import { Api, CLI, QueueProbe, e2eBinDir, fmt, median, pct, procSample, promMetrics, sleep, tempDir, waitHttpOk } from './support/measure.js';
+import { Api, CLI, QueueProbe, e2eBinDir, fmt, median, pct, procSample, sleep, tempDir, waitHttpOk } from './support/measure.js';
 import { actorNamespace, benchActor, installCrd, startOurs, type Operator } from './support/operators.js';
 import { converge } from './support/phases.js';
 

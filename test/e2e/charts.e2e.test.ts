@@ -2,7 +2,7 @@
 // server-side dry run with strict field validation (an unknown or mistyped field fails), after our CRD and the
 // real cert-manager CRDs (../shared/crds) are applied. Nothing is stored.
 import { beforeAll, describe, expect, test } from '@jest/globals';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { kubectl, kubectlOk } from './support/cluster.js';

@@ -4,26 +4,26 @@
 // the part when the webhook is stopped, its caBundle is wrong, the reconciler is gone, the broker is down, the
 // CRD is another version or deleted.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { buildCrd } from '../../src/api/crd.js';
 import { generateCertificates } from '../../src/certs/generate.js';
-import { waitForPort } from '../support/ports.js';
+import { MotoServer } from '../support/moto.js';
 import { RabbitNode } from '../support/rabbitmq.js';
 import { applyObjects, cluster, kubectl, kubectlOk, serviceAccountKubeconfig, waitFor } from './support/cluster.js';
 import { byKind, renderChart, REPO, type K8sObject } from './support/helm.js';
 import { reconcilerProcess, type ReconcilerProcess } from './support/reconcilerProcess.js';
-import { freePort, webhookProcess, type WebhookProcess } from './support/webhookProcess.js';
+import { registerWebhooks, webhookProcess, type WebhookProcess } from './support/webhookProcess.js';
 
 const RELEASE = 'asya-check';
 const SYSTEM_NS = 'asya-check-system';
 const ACTORS_NS = 'asya-check-actors';
 
 let rabbit: RabbitNode;
-let moto: { port: number; start(): Promise<void>; stop(): Promise<void> };
+let moto: MotoServer;
 /** The SQS emulator's dummy credentials, for check and the reconciler (as IRSA would give them in a pod). */
 const AWS_ENV = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_EC2_METADATA_DISABLED: 'true' };
 let webhook: WebhookProcess;
@@ -53,38 +53,9 @@ function check(extra: string[] = [], env: NodeJS.ProcessEnv = { ...process.env, 
   });
 }
 
-/** moto's SQS emulator on a fixed port, so it can be stopped and started again at the configured endpoint. */
-async function motoServer(port: number) {
-  let child: ChildProcess | undefined;
-  return {
-    port,
-    async start() {
-      const c = spawn(process.env.MOTO_SERVER_BIN ?? 'moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-      child = c;
-      process.once('exit', () => c.kill('SIGKILL'));
-      await waitForPort(port, 30_000, () => c.exitCode === null);
-    },
-    async stop() {
-      const c = child;
-      if (!c || c.exitCode !== null) return;
-      const gone = new Promise((r) => c.once('exit', r));
-      c.kill('SIGTERM');
-      await gone;
-    },
-  };
-}
-
-async function registerWebhooks(caPem: string): Promise<void> {
-  const caBundle = Buffer.from(caPem).toString('base64');
-  const objs = structuredClone(webhookConfigs);
-  for (const o of objs) for (const w of o.webhooks) w.clientConfig = { url: w.clientConfig.url, caBundle };
-  await applyObjects(objs);
-}
-
 beforeAll(async () => {
   rabbit = await RabbitNode.start();
-  moto = await motoServer(await freePort());
-  await moto.start();
+  moto = await MotoServer.start();
   await applyObjects([buildCrd()]);
   await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', join(REPO, '..', 'shared', 'crds')]);
   await kubectlOk(['wait', '--for=condition=Established', 'crd/asyncactors.asya.sh', '--timeout=30s']);
@@ -138,7 +109,7 @@ beforeAll(async () => {
     'webhook.caBundle': Buffer.from(webhook.certs.caCert).toString('base64'),
   });
   webhookConfigs = [...byKind(outOfCluster, 'ValidatingWebhookConfiguration'), ...byKind(outOfCluster, 'MutatingWebhookConfiguration')];
-  await registerWebhooks(webhook.certs.caCert);
+  await registerWebhooks(webhookConfigs, `https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
   // The reconciler holds its lease.
   await waitFor('the reconciler lease', async () => (await kubectl(['get', 'lease', '-n', SYSTEM_NS, '-o', 'name'])).stdout.includes('lease'));
 }, 180_000);
@@ -204,7 +175,7 @@ describe('asya-webhook check on a real installation', () => {
   }, 120_000);
 
   test('a caBundle of another CA: fails on the certificate and the dry run', async () => {
-    await registerWebhooks(generateCertificates({ hosts: ['127.0.0.1'] }).caCert);
+    await registerWebhooks(webhookConfigs, `https://127.0.0.1:${webhook.port}`, generateCertificates({ hosts: ['127.0.0.1'] }).caCert);
     try {
       const r = await check();
       expect(r.code).toBe(1);
@@ -213,7 +184,7 @@ describe('asya-webhook check on a real installation', () => {
         expect.stringMatching(/^✖ webhook answers the API server: the API server cannot call the webhook: .*(x509|certificate)/),
       ]);
     } finally {
-      await registerWebhooks(webhook.certs.caCert);
+      await registerWebhooks(webhookConfigs, `https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
     }
   }, 120_000);
 
@@ -248,7 +219,7 @@ describe('asya-webhook check on a real installation', () => {
       expect(r.code).toBe(1);
       expect(r.failed).toEqual([expect.stringMatching(new RegExp(`^✖ transport sqs \\(sqs at http://127.0.0.1:${moto.port}\\): unreachable: SQS ListQueues failed: .*ECONNREFUSED`))]);
     } finally {
-      await moto.start();
+      await moto.resume();
     }
     // moto came back empty: the end queues are missing until the reconciler's periodic look (every 30 s)
     // declares them again (unless that look happened in the second since the restart).

@@ -49,7 +49,6 @@ async function waitPod(name: string, what: string, pred: (p: Pod) => boolean, ti
 
 const container = (p: Pod, name: string): any => p.status?.containerStatuses?.find((c: any) => c.name === name);
 const isRunning = (p: Pod, name: string): boolean => Boolean(container(p, name)?.state?.running);
-const logs = async (name: string, c?: string): Promise<string> => kubectlOk(['logs', name, '-n', NS, ...(c ? ['-c', c] : [])]);
 const waitLog = (name: string, c: string | undefined, re: RegExp, timeoutMs = 30_000): Promise<string> =>
   waitFor(`${name}${c ? `/${c}` : ''} to log ${re}`, async () => {
     const r = await kubectl(['logs', name, '-n', NS, ...(c ? ['-c', c] : [])]);

@@ -15,7 +15,7 @@ import { RabbitNode } from '../support/rabbitmq.js';
 import { applyObjects, getJson, kubectl, kubectlOk, serviceAccountKubeconfig, sleep, waitFor } from './support/cluster.js';
 import { byKind, renderChart, REPO, type K8sObject } from './support/helm.js';
 import { apiserverWrites, deltas, reconcilerProcess, type ReconcilerProcess } from './support/reconcilerProcess.js';
-import { webhookProcess, type WebhookProcess } from './support/webhookProcess.js';
+import { registerWebhooks, webhookProcess, type WebhookProcess } from './support/webhookProcess.js';
 
 const RELEASE = 'asyarec';
 const SYSTEM_NS = 'asyarec-system';
@@ -97,13 +97,6 @@ function hostConfig(override: Record<string, unknown> = {}, runtime?: Record<str
   return stringify(cfg);
 }
 
-async function registerWebhooks(): Promise<void> {
-  const caBundle = Buffer.from(webhook.certs.caCert).toString('base64');
-  const objs = structuredClone(webhookConfigs);
-  for (const o of objs) for (const w of o.webhooks) w.clientConfig = { url: `https://127.0.0.1:${webhook.port}${new URL(w.clientConfig.url).pathname}`, caBundle };
-  await applyObjects(objs);
-}
-
 /** Events of the reconciler (reportingComponent asya-reconciler) in NS. */
 async function reconcilerEvents(): Promise<any[]> {
   return (await getJson<{ items: any[] }>(['events', '-n', NS])).items.filter((e) => e.reportingComponent === 'asya-reconciler');
@@ -154,7 +147,7 @@ beforeAll(async () => {
   webhookConfigs = [...byKind(outOfCluster, 'ValidatingWebhookConfiguration'), ...byKind(outOfCluster, 'MutatingWebhookConfiguration')];
   expect(webhookConfigs).toHaveLength(2);
   clusterScoped.push(...webhookConfigs);
-  await registerWebhooks();
+  await registerWebhooks(webhookConfigs, `https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
 
   const reconcilerPod = component('reconciler');
   reconcilerSA = reconcilerPod.serviceAccountName;
@@ -386,7 +379,7 @@ describe('pods admitted without the sidecar', () => {
     await sleep(6000);
     expect((await podsOf('rec-fixed')).map((p) => p.metadata.name)).toEqual([bare.metadata.name]);
 
-    await registerWebhooks();
+    await registerWebhooks(webhookConfigs, `https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
     const replacement = await waitFor('the bare pod to be replaced by an injected one', async () => {
       const p = (await podsOf('rec-fixed')).filter((x) => !x.metadata.deletionTimestamp);
       return p.length === 1 && p[0].metadata.name !== bare.metadata.name ? p[0] : undefined;

@@ -10,7 +10,7 @@ import { buildCrd } from '../../src/api/crd.js';
 import { generateCertificates } from '../../src/certs/generate.js';
 import { applyObjects, getJson, kubectl, kubectlOk, serviceAccountKubeconfig, sleep, waitFor } from './support/cluster.js';
 import { byKind, renderChart, REPO, type K8sObject } from './support/helm.js';
-import { webhookProcess, type WebhookProcess } from './support/webhookProcess.js';
+import { registerWebhooks, webhookProcess, type WebhookProcess } from './support/webhookProcess.js';
 
 const RELEASE = 'asya';
 const SYSTEM_NS = 'asya-system';
@@ -54,14 +54,6 @@ async function podsOf(app: string): Promise<any[]> {
   return (await getJson<{ items: any[] }>(['pods', '-n', NS, '-l', `app=${app}`])).items;
 }
 
-/** Registers the chart's webhook configurations, pointing at `url` and trusting `caPem`. */
-async function registerWebhooks(url: string, caPem: string): Promise<void> {
-  const caBundle = Buffer.from(caPem).toString('base64');
-  const objs = structuredClone(webhookConfigs);
-  for (const o of objs) for (const w of o.webhooks) w.clientConfig = { url: `${url}${new URL(w.clientConfig.url).pathname}`, caBundle };
-  await applyObjects(objs);
-}
-
 beforeAll(async () => {
   await applyObjects([buildCrd()]);
   await kubectlOk(['apply', '--server-side', '-f', join(REPO, '..', 'shared', 'crds')]);
@@ -88,7 +80,7 @@ beforeAll(async () => {
   });
   webhookConfigs = [...byKind(outOfCluster, 'ValidatingWebhookConfiguration'), ...byKind(outOfCluster, 'MutatingWebhookConfiguration')];
   expect(webhookConfigs).toHaveLength(2);
-  await registerWebhooks(`https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
+  await registerWebhooks(webhookConfigs, `https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
 }, 180_000);
 
 afterAll(async () => {
@@ -257,7 +249,7 @@ describe('native sidecar mode (sidecar.native: true)', () => {
     expect(configYaml).toMatch(/native: false/);
     const native = await webhookProcess({ chartArgs, configYaml: configYaml.replace(/native: false/, 'native: true'), kubeconfig: webhookKubeconfig });
     await native.start();
-    await registerWebhooks(`https://127.0.0.1:${native.port}`, native.certs.caCert);
+    await registerWebhooks(webhookConfigs, `https://127.0.0.1:${native.port}`, native.certs.caCert);
     try {
       const pod = stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'native', namespace: NS, labels: { 'asya.sh/actor': 'injected' } }, spec: { containers: [{ name: 'asya-runtime', image: 'x' }] } });
       await kubectlOk(['create', '-f', '-'], { input: pod });
@@ -265,7 +257,7 @@ describe('native sidecar mode (sidecar.native: true)', () => {
       expect(stored.spec.containers.map((c: { name: string }) => c.name)).toEqual(['asya-runtime']);
       expect(stored.spec.initContainers).toEqual([expect.objectContaining({ name: 'asya-sidecar', restartPolicy: 'Always' })]);
     } finally {
-      await registerWebhooks(`https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
+      await registerWebhooks(webhookConfigs, `https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
       await native.stop();
     }
   });
@@ -300,33 +292,33 @@ describe('when the webhook is down or misbehaves (failurePolicy of the chart)', 
 
   test('a webhook that hangs past timeoutSeconds', async () => {
     const { port, close } = await fakeWebhook(() => undefined); // never answers
-    await registerWebhooks(`https://127.0.0.1:${port}`, fakeCerts.caCert);
+    await registerWebhooks(webhookConfigs, `https://127.0.0.1:${port}`, fakeCerts.caCert);
     try {
       await expectNonActorPodsUnaffectedAndActorPodsRefused('hang', /failed calling webhook "inject.pods.asya.sh".*(context deadline exceeded|timeout)/is);
     } finally {
       await close();
-      await registerWebhooks(`https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
+      await registerWebhooks(webhookConfigs, `https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
     }
   }, 60_000);
 
   test('a webhook that answers garbage', async () => {
     const { port, close } = await fakeWebhook((res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"this is": not json'));
-    await registerWebhooks(`https://127.0.0.1:${port}`, fakeCerts.caCert);
+    await registerWebhooks(webhookConfigs, `https://127.0.0.1:${port}`, fakeCerts.caCert);
     try {
       await expectNonActorPodsUnaffectedAndActorPodsRefused('garbage', /failed calling webhook "inject.pods.asya.sh"/);
     } finally {
       await close();
-      await registerWebhooks(`https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
+      await registerWebhooks(webhookConfigs, `https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
     }
   });
 
   test('a webhook with a certificate the caBundle does not trust', async () => {
     // Our real webhook, registered with another CA.
-    await registerWebhooks(`https://127.0.0.1:${webhook.port}`, fakeCerts.caCert);
+    await registerWebhooks(webhookConfigs, `https://127.0.0.1:${webhook.port}`, fakeCerts.caCert);
     try {
       await expectNonActorPodsUnaffectedAndActorPodsRefused('badcert', /failed calling webhook "inject.pods.asya.sh".*(x509|certificate)/is);
     } finally {
-      await registerWebhooks(`https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
+      await registerWebhooks(webhookConfigs, `https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
     }
   });
 

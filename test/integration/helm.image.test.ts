@@ -9,26 +9,16 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OPERATOR_CHART, ROOT, Rendered, run, template, type K8sObject } from './helm.support.js';
+import { freePort } from '../support/ports.js';
 
 const APP = mkdtempSync(join(tmpdir(), 'asya-image-'));
 const CLI = join(APP, 'dist/src/cli/main.js');
 const children: ChildProcess[] = [];
 const logs = new Map<ChildProcess, string>();
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function start(args: string[]): ChildProcess {
   // Only what a container would have: no TS loader, no dev PATH, NODE_ENV=production, cwd = the app dir.

@@ -19,9 +19,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+// A .ts specifier: this file is also loaded natively by Node (globalSetup.mjs, scripts/control-plane.ts); tsc rewrites it.
+import { freePorts } from '../../support/ports.ts';
 
 export interface KubectlResult {
   code: number;
@@ -206,26 +207,6 @@ function procStartTime(pid: number): string | undefined {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Reserves `n` distinct free loopback ports (all held open at once, then released). */
-async function freePorts(n: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  try {
-    const ports: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const srv = net.createServer();
-      servers.push(srv);
-      await new Promise<void>((resolve, reject) => {
-        srv.once('error', reject);
-        srv.listen(0, '127.0.0.1', () => resolve());
-      });
-      ports.push((srv.address() as net.AddressInfo).port);
-    }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  }
-}
-
 function tail(file: string, lines = LOG_TAIL_LINES): string {
   try {
     const text = fs.readFileSync(file, 'utf8');
@@ -295,22 +276,6 @@ async function httpGet(url: string): Promise<number> {
   } catch {
     return 0;
   }
-}
-
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.setTimeout(2_000);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('timeout', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 function resolveBinDir(explicit?: string): string {

@@ -9,7 +9,7 @@ import { FINALIZER } from '../../../src/names.js';
 import { applyObjects, getJson, kubectl, serviceAccountKubeconfig } from './cluster.js';
 import { byKind, renderChart, type K8sObject } from './helm.js';
 import { reconcilerProcess, type ReconcilerProcess } from './reconcilerProcess.js';
-import { webhookProcess, type WebhookProcess } from './webhookProcess.js';
+import { registerWebhooks, webhookProcess, type WebhookProcess } from './webhookProcess.js';
 
 export interface HostOperator {
   webhook: WebhookProcess;
@@ -60,13 +60,8 @@ export async function startOperatorOnHost(o: HostOperatorOptions): Promise<HostO
   });
   const webhookConfigs = [...byKind(outOfCluster, 'ValidatingWebhookConfiguration'), ...byKind(outOfCluster, 'MutatingWebhookConfiguration')];
   clusterScoped.push(...webhookConfigs);
-  const registerWebhooks = async (): Promise<void> => {
-    const caBundle = Buffer.from(webhook.certs.caCert).toString('base64');
-    const objs = structuredClone(webhookConfigs);
-    for (const c of objs) for (const w of c.webhooks) w.clientConfig = { url: `https://127.0.0.1:${webhook.port}${new URL(w.clientConfig.url).pathname}`, caBundle };
-    await applyObjects(objs);
-  };
-  await registerWebhooks();
+  const register = (): Promise<void> => registerWebhooks(webhookConfigs, `https://127.0.0.1:${webhook.port}`, webhook.certs.caCert);
+  await register();
 
   const reconcilerPod = podSpec('reconciler');
   const reconcilerServiceAccount = reconcilerPod.serviceAccountName as string;
@@ -100,7 +95,7 @@ export async function startOperatorOnHost(o: HostOperatorOptions): Promise<HostO
     reconcilerKubeconfig,
     configYaml,
     hostConfig,
-    registerWebhooks,
+    registerWebhooks: register,
     async stop() {
       await reconciler.stop();
       for (const [ns, name] of foreign) {

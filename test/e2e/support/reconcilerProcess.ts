@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './cluster.js';
 import { REPO } from './helm.js';
-import { freePort } from './webhookProcess.js';
+import { freePort } from '../../support/ports.js';
 
 export interface ReconcilerProcess {
   healthPort: number;

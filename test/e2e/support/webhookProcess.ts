@@ -4,20 +4,23 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCertificates, type GeneratedCerts } from '../../../src/certs/generate.js';
-import { waitFor } from './cluster.js';
-import { REPO } from './helm.js';
+import { freePort } from '../../support/ports.js';
+import { applyObjects, waitFor } from './cluster.js';
+import { REPO, type K8sObject } from './helm.js';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
+
+/**
+ * Applies the chart's webhook configurations (rendered with webhook.url) so that the API server calls the
+ * webhook at `url` (scheme, host and port; each webhook keeps its path) and trusts `caPem`.
+ */
+export async function registerWebhooks(configs: K8sObject[], url: string, caPem: string): Promise<void> {
+  const caBundle = Buffer.from(caPem).toString('base64');
+  const objs = structuredClone(configs);
+  for (const o of objs) for (const w of o.webhooks) w.clientConfig = { url: `${url}${new URL(w.clientConfig.url).pathname}`, caBundle };
+  await applyObjects(objs);
 }
 
 export interface WebhookProcess {
