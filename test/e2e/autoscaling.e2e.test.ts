@@ -12,8 +12,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { buildCrd } from '../../src/api/crd.js';
-import { RabbitNode } from '../support/rabbitmq.js';
-import { actor, asyasWide, envelope, podsOf, publish, queueDepth, readyPodsOf, runtime, waitStatus, type Envelope } from './support/actors.js';
+import { RabbitNode, queueDepth } from '../support/rabbitmq.js';
+import { actor, asyasWide, envelope, podsOf, publish, readyPodsOf, runtime, waitStatus, type Envelope } from './support/actors.js';
 import { applyObjects, getJson, kubectl, kubectlOk, node, waitFor } from './support/cluster.js';
 import { startOperatorOnHost, type HostOperator } from './support/operator.js';
 

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildCrd } from '../../src/api/crd.js';
-import { RabbitNode } from '../support/rabbitmq.js';
+import { RabbitNode, queueDepth, withChannel } from '../support/rabbitmq.js';
 import { applyObjects, cluster, getJson, kubectl, kubectlOk, sleep, waitFor } from './support/cluster.js';
 import { startOperatorOnHost, type HostOperator } from './support/operator.js';
 
@@ -43,16 +43,6 @@ const ready = (name: string, ns = NS) =>
 const reconcilerEvents = async (reason: string, ns = NS) =>
   (await getJson<{ items: any[] }>(['events', '-n', ns])).items.filter((e) => e.reportingComponent === 'asya-reconciler' && e.reason === reason);
 
-async function withChannel<T>(fn: (ch: amqp.Channel) => Promise<T>): Promise<T> {
-  const ch = await amqpConn.createChannel();
-  ch.on('error', () => undefined);
-  try {
-    return await fn(ch);
-  } finally {
-    await ch.close().catch(() => undefined);
-  }
-}
-const queueDepth = (q: string) => withChannel((ch) => ch.checkQueue(q)).then((r) => r.messageCount, () => undefined);
 
 /** Measures how long `restored` takes to hold after `breakIt`, records it under `name`. */
 async function timeRecovery(name: string, breakIt: () => Promise<unknown>, restored: () => Promise<boolean>, timeoutMs = 30_000): Promise<number> {
@@ -154,8 +144,8 @@ describe('drift is repaired, and only drift', () => {
   test('a deleted queue is declared again within the queue check period (2 s here), with an Event', async () => {
     const t = await timeRecovery(
       'queue deleted',
-      () => withChannel((ch) => ch.deleteQueue('asya-fa')),
-      async () => (await queueDepth('asya-fa')) !== undefined,
+      () => withChannel(amqpConn, (ch) => ch.deleteQueue('asya-fa')),
+      async () => (await queueDepth(amqpConn, 'asya-fa')) !== undefined,
     );
     expect(t).toBeLessThan(15);
     expect((await reconcilerEvents('QueueRecreated')).map((e) => e.message)).toContain(
@@ -227,12 +217,12 @@ describe('two actors, one queue', () => {
     expect(await reconcilerEvents('QueueOwnedByAnotherActor', NS_B)).toHaveLength(1);
     expect((await kubectl(['get', 'deployment', '-n', NS_B, 'twin'])).code).not.toBe(0);
 
-    await withChannel(async (ch) => {
+    await withChannel(amqpConn, async (ch) => {
       ch.sendToQueue('asya-twin', Buffer.from('{"id":"keep-me"}'), { persistent: true });
     });
-    await waitFor('the message in the queue', async () => (await queueDepth('asya-twin')) === 1, 10_000, 100);
+    await waitFor('the message in the queue', async () => (await queueDepth(amqpConn, 'asya-twin')) === 1, 10_000, 100);
     await kubectlOk(['delete', 'asyncactors', '-n', NS_B, 'twin', '--wait=true', '--timeout=30s']);
-    expect(await queueDepth('asya-twin')).toBe(1);
+    expect(await queueDepth(amqpConn, 'asya-twin')).toBe(1);
     expect((await getActor('twin', NS)).status.status).not.toBe('TransportError');
   }, 90_000);
 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { buildCrd } from '../../src/api/crd.js';
 import { MotoServer } from '../support/moto.js';
-import { RabbitNode } from '../support/rabbitmq.js';
+import { RabbitNode, queueExists, withChannel } from '../support/rabbitmq.js';
 import { applyObjects, getJson, kubectl, kubectlOk, serviceAccountKubeconfig, sleep, waitFor } from './support/cluster.js';
 import { byKind, renderChart, REPO, type K8sObject } from './support/helm.js';
 import { apiserverWrites, deltas, reconcilerProcess, type ReconcilerProcess } from './support/reconcilerProcess.js';
@@ -77,16 +77,6 @@ async function allReady(name: string): Promise<any> {
   );
 }
 
-async function withChannel<T>(fn: (ch: amqp.Channel) => Promise<T>): Promise<T> {
-  const ch = await amqpConn.createChannel();
-  ch.on('error', () => undefined);
-  try {
-    return await fn(ch);
-  } finally {
-    await ch.close().catch(() => undefined);
-  }
-}
-const queueExists = (q: string) => withChannel((ch) => ch.checkQueue(q)).then(() => true, () => false);
 
 /** The chart's configuration file as the reconciler reads it on this machine, with `override` merged into reconciler:. */
 function hostConfig(override: Record<string, unknown> = {}, runtime?: Record<string, unknown>): string {
@@ -194,7 +184,7 @@ describe('an AsyncActor applied with kubectl becomes running infrastructure', ()
     const a = await allReady('rec-rq');
     expect(a.metadata.finalizers).toContain('asya.sh/finalizer');
     expect(a.status.observedGeneration).toBe(a.metadata.generation);
-    expect(await withChannel((ch) => ch.checkQueue('asya-rec-rq'))).toMatchObject({ queue: 'asya-rec-rq' });
+    expect(await withChannel(amqpConn, (ch) => ch.checkQueue('asya-rec-rq'))).toMatchObject({ queue: 'asya-rec-rq' });
     const dep = await getJson(['deployment', '-n', NS, 'rec-rq']);
     expect(dep.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'AsyncActor', name: 'rec-rq', uid: a.metadata.uid, controller: true })]);
     expect(dep.spec.template.metadata.labels['asya.sh/actor']).toBe('rec-rq');
@@ -214,11 +204,11 @@ describe('an AsyncActor applied with kubectl becomes running infrastructure', ()
   });
 
   test('messages in the queue make KEDA scale the Deployment 0 -> 2 (12 at 5 per replica, capped at maxReplicas); the pods are stored injected; the ReplicaSet keeps its count', async () => {
-    await withChannel(async (ch) => {
+    await withChannel(amqpConn, async (ch) => {
       for (let i = 0; i < 12; i++) ch.sendToQueue('asya-rec-rq', Buffer.from(JSON.stringify({ i })), { persistent: true });
       await (ch as amqp.Channel & { waitForConfirms?: () => Promise<void> }).waitForConfirms?.();
     });
-    await waitFor('12 messages in asya-rec-rq', async () => (await withChannel((ch) => ch.checkQueue('asya-rec-rq'))).messageCount === 12);
+    await waitFor('12 messages in asya-rec-rq', async () => (await withChannel(amqpConn, (ch) => ch.checkQueue('asya-rec-rq'))).messageCount === 12);
     // KEDA activates it (0 -> 1), then its HPA reads the queue through KEDA's metrics adapter: ceil(12 / 5) = 3,
     // capped at 2.
     const dep = await waitFor('KEDA to scale rec-rq to 2', async () => {
@@ -420,7 +410,7 @@ describe('deleting an actor', () => {
   test('removes the queue, the ScaledObject, and (real garbage collector) the workload, ReplicaSet and pods', async () => {
     const uid = (await getActor('rec-rq')).metadata.uid;
     await kubectlOk(['delete', 'asya', '-n', NS, 'rec-rq', '--wait=true', '--timeout=60s']);
-    expect(await queueExists('asya-rec-rq')).toBe(false);
+    expect(await queueExists(amqpConn, 'asya-rec-rq')).toBe(false);
     await waitFor('every object owned by rec-rq to go', async () => {
       const left = await Promise.all(
         [['deployment', 'rec-rq'], ['scaledobject', 'rec-rq'], ['triggerauthentication', 'rec-rq-trigger-auth'], ['hpa', 'keda-hpa-rec-rq']].map(async ([k, n]) => (await kubectl(['get', k!, '-n', NS, n!])).code === 0),
@@ -450,10 +440,10 @@ describe('deleting an actor', () => {
     const cm = await waitFor<any>('ConfigMap asya-runtime', () => getIfExists(['configmap', '-n', NS, 'asya-runtime']), 60_000, 500);
     expect(cm.data['asya_runtime.py']).toBe(readFileSync(script, 'utf8'));
     await waitFor('the runtime note to leave rec-fixed', async () => !condition(await getActor('rec-fixed'), 'WorkloadReady').message.includes('missing'), 30_000);
-    expect(await queueExists('asya-rec-fixed')).toBe(true);
+    expect(await queueExists(amqpConn, 'asya-rec-fixed')).toBe(true);
     await kubectlOk(['delete', 'asya', '-n', NS, 'rec-fixed', '--wait=true', '--timeout=60s']);
     await waitFor('the Deployment to be collected', async () => (await kubectl(['get', 'deployment', '-n', NS, 'rec-fixed'])).code !== 0, 30_000);
-    expect(await queueExists('asya-rec-fixed')).toBe(true);
-    await withChannel((ch) => ch.deleteQueue('asya-rec-fixed'));
+    expect(await queueExists(amqpConn, 'asya-rec-fixed')).toBe(true);
+    await withChannel(amqpConn, (ch) => ch.deleteQueue('asya-rec-fixed'));
   }, 120_000);
 });

@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type amqp from 'amqplib';
 import { freePort, waitForPort } from './ports.js';
 
 const SERVER = process.env.RABBITMQ_SERVER_BIN ?? '/usr/lib/rabbitmq/bin/rabbitmq-server';
@@ -125,3 +126,20 @@ export class RabbitNode {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** Runs `fn` on a fresh channel of `conn` (a failed check closes a channel: each call gets its own). */
+export async function withChannel<T>(conn: amqp.ChannelModel, fn: (ch: amqp.Channel) => Promise<T>): Promise<T> {
+  const ch = await conn.createChannel();
+  ch.on('error', () => undefined);
+  try {
+    return await fn(ch);
+  } finally {
+    await ch.close().catch(() => undefined);
+  }
+}
+
+/** Messages waiting in `queue` (ready, not delivered), or undefined when it does not exist. */
+export const queueDepth = (conn: amqp.ChannelModel, queue: string): Promise<number | undefined> =>
+  withChannel(conn, (ch) => ch.checkQueue(queue)).then((r) => r.messageCount, () => undefined);
+
+export const queueExists = (conn: amqp.ChannelModel, queue: string): Promise<boolean> => withChannel(conn, (ch) => ch.checkQueue(queue)).then(() => true, () => false);

@@ -95,9 +95,22 @@ async function ensureScaledObject(kit: ReconcileKit, ctx: ActorContext, queueUrl
 
 /** Scaling turned off: the KEDA objects go (KEDA then leaves the workload at its count). */
 async function deleteScaling(kit: ReconcileKit, actor: DefaultedActor): Promise<void> {
-  if (!(await kit.kedaIsServed())) return;
+  if (await deleteOwnedKedaObjects(kit, actor)) {
+    await kit.event(actor, 'Normal', EVENT.ScaledObjectDeleted, `scaling disabled: deleted ScaledObject ${actor.metadata.name ?? ''}`);
+  }
+}
+
+/** The KEDA objects of an actor being deleted (owned by it; its workload goes by garbage collection). */
+export async function deleteKedaObjects(kit: ReconcileKit, actor: KubeObject): Promise<void> {
+  await deleteOwnedKedaObjects(kit, actor);
+}
+
+/** Deletes the actor's ScaledObject and TriggerAuthentication where it owns them; true when a ScaledObject went. */
+async function deleteOwnedKedaObjects(kit: ReconcileKit, actor: Pick<KubeObject, 'metadata'>): Promise<boolean> {
+  if (!(await kit.kedaIsServed())) return false;
   const ns = actor.metadata.namespace ?? '';
   const name = actor.metadata.name ?? '';
+  let scaledObjectDeleted = false;
   for (const [kind, n] of [
     [KINDS.scaledObject, name],
     [KINDS.triggerAuthentication, triggerAuthNameFor(name)],
@@ -105,21 +118,8 @@ async function deleteScaling(kit: ReconcileKit, actor: DefaultedActor): Promise<
     const existing = await kit.client.get<KubeObject>(kind, ns, n);
     if (existing && ownedBy(existing, actor.metadata.uid)) {
       await kit.deleteIgnoringMissing(kind, existing);
-      if (kind === KINDS.scaledObject) await kit.event(actor, 'Normal', EVENT.ScaledObjectDeleted, `scaling disabled: deleted ScaledObject ${name}`);
+      if (kind === KINDS.scaledObject) scaledObjectDeleted = true;
     }
   }
-}
-
-/** The KEDA objects of an actor being deleted (owned by it; its workload goes by garbage collection). */
-export async function deleteKedaObjects(kit: ReconcileKit, actor: KubeObject): Promise<void> {
-  if (!(await kit.kedaIsServed())) return;
-  const ns = actor.metadata.namespace ?? '';
-  const name = actor.metadata.name ?? '';
-  for (const [kind, n] of [
-    [KINDS.scaledObject, name],
-    [KINDS.triggerAuthentication, triggerAuthNameFor(name)],
-  ] as const) {
-    const existing = await kit.client.get<KubeObject>(kind, ns, n);
-    if (existing && ownedBy(existing, actor.metadata.uid)) await kit.deleteIgnoringMissing(kind, existing);
-  }
+  return scaledObjectDeleted;
 }

@@ -2,15 +2,11 @@
 // scaler, the queue-name limit, and the probe of `asya-webhook check`. ADR 0001 has the contract.
 import type { EnvVar } from '../../schema/kubernetes.js';
 import { ENV } from '../../names.js';
+import { secretEnv, withProbeTimeout } from '../common.js';
 import type { TransportPlugin, TransportProbeResult } from '../plugin.js';
 import { RabbitmqConfigSchema, type RabbitmqConfig } from './config.js';
 
 const RABBITMQ_MAX_QUEUE_BYTES = 255;
-const PROBE_TIMEOUT_MS = 8000;
-
-function secretEnv(name: string, ref: { name: string; key: string }): EnvVar {
-  return { name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } };
-}
 
 /**
  * ASYA_RABBITMQ_URL, the only way to give the sidecar a vhost or TLS (from HOST/PORT/USERNAME/PASSWORD alone it
@@ -23,15 +19,6 @@ function rabbitmqUrl(c: RabbitmqConfig, env: EnvVar[]): string {
   const ref = (name: string, fallback: string) => (env.some((e) => e.name === name) ? `$(${name})` : fallback);
   const vhost = c.vhost === '/' ? '' : encodeURIComponent(c.vhost);
   return `${c.tls ? 'amqps' : 'amqp'}://${ref(ENV.rabbitmqUsername, c.username)}:${ref(ENV.rabbitmqPassword, 'guest')}@$(${ENV.rabbitmqHost}):$(${ENV.rabbitmqPort})/${vhost}`;
-}
-
-async function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${PROBE_TIMEOUT_MS / 1000}s`)), PROBE_TIMEOUT_MS)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export const rabbitmq: TransportPlugin<RabbitmqConfig> = {
@@ -98,7 +85,7 @@ export const rabbitmq: TransportPlugin<RabbitmqConfig> = {
     const how = `AMQP login as ${c.username}`;
     const { default: amqp } = await import('amqplib');
     try {
-      const conn = await withTimeout(
+      const conn = await withProbeTimeout(
         amqp.connect(
           { protocol: c.tls ? 'amqps' : 'amqp', hostname: c.host, port: c.port, username: c.username, password, vhost: c.vhost },
           { timeout: 5000, clientProperties: { connection_name: 'asya-webhook check' } },

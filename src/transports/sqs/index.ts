@@ -1,25 +1,11 @@
 // SQS, as the Kubernetes side sees it: the sidecar's env, KEDA's aws-sqs-queue scaler (with static credentials
 // from a Secret or the pod's IRSA identity), SQS's queue-name rules, and the probe of `asya-webhook check`.
 import { ENV, IRSA_ROLE_ANNOTATION, actorServiceAccountFor } from '../../names.js';
-import type { EnvVar } from '../../schema/kubernetes.js';
+import { secretEnv, withProbeTimeout } from '../common.js';
 import type { TransportPlugin, TransportProbeResult } from '../plugin.js';
 import { SqsConfigSchema, type SqsConfig } from './config.js';
 
 const SQS_NAME = /^[A-Za-z0-9_-]{1,80}$/;
-const PROBE_TIMEOUT_MS = 8000;
-
-function secretEnv(name: string, ref: { name: string; key: string }): EnvVar {
-  return { name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } };
-}
-
-async function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${PROBE_TIMEOUT_MS / 1000}s`)), PROBE_TIMEOUT_MS)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const address = (c: SqsConfig) => c.endpoint ?? `sqs.${c.region}.amazonaws.com`;
 
@@ -88,10 +74,10 @@ export const sqs: TransportPlugin<SqsConfig> = {
     const { GetQueueUrlCommand, ListQueuesCommand, SQSClient } = await import('@aws-sdk/client-sqs');
     const client = new SQSClient({ region: c.region, ...(c.endpoint ? { endpoint: c.endpoint } : {}), maxAttempts: 1 });
     try {
-      await withTimeout(client.send(new ListQueuesCommand({ MaxResults: 1 })), 'SQS ListQueues');
+      await withProbeTimeout(client.send(new ListQueuesCommand({ MaxResults: 1 })), 'SQS ListQueues');
       const missingEndQueues: string[] = [];
       for (const queue of ctx.endQueues) {
-        const found = await withTimeout(client.send(new GetQueueUrlCommand({ QueueName: queue })), 'SQS GetQueueUrl').then(
+        const found = await withProbeTimeout(client.send(new GetQueueUrlCommand({ QueueName: queue })), 'SQS GetQueueUrl').then(
           () => true,
           (err: Error) => (err.name === 'QueueDoesNotExist' || err.name === 'AWS.SimpleQueueService.NonExistentQueue' ? false : Promise.reject(err)),
         );

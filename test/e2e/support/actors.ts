@@ -81,18 +81,6 @@ export async function publish(conn: amqp.ChannelModel, ...envs: Envelope[]): Pro
   }
 }
 
-/** Messages waiting in `queue` (ready, not delivered), or undefined when it does not exist. */
-export async function queueDepth(conn: amqp.ChannelModel, queue: string): Promise<number | undefined> {
-  const ch = await conn.createChannel();
-  ch.on('error', () => undefined);
-  try {
-    return (await ch.checkQueue(queue)).messageCount;
-  } catch {
-    return undefined;
-  } finally {
-    await ch.close().catch(() => undefined);
-  }
-}
 
 export interface Row {
   status?: string;
