@@ -14,6 +14,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { buildCrd } from '../../../src/api/crd.js';
 import { generateCertificates } from '../../../src/certs/generate.js';
 import type { ControlPlane } from '../../../test/e2e/support/controlPlane.js';
+import { hostArgs } from '../../../test/e2e/support/helm.js';
 import { freePort } from '../../../test/support/ports.js';
 import { Api, CLI, REPO, flowSchemas, kubectlApply, promMetrics, serviceAccountKubeconfig, waitHttpOk } from './measure.js';
 
@@ -161,10 +162,6 @@ export async function startOurs(cp: ControlPlane, dir: string, o: OursOptions): 
   writeFileSync(join(dir, 'tls.crt'), certs.cert);
   writeFileSync(join(dir, 'tls.key'), certs.key);
   const [port, whMetrics, recHealth, recMetrics] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const hostArg = (a: string, replace: Record<string, string>) => {
-    const [flag] = a.split('=');
-    return flag && replace[flag] !== undefined ? `${flag}=${replace[flag]}` : a;
-  };
   const flags = o.nodeFlags ?? [];
   const webhook = spawnLogged(
     'webhook',
@@ -173,10 +170,7 @@ export async function startOurs(cp: ControlPlane, dir: string, o: OursOptions): 
     [
       ...flags,
       CLI,
-      ...(webhookPod.containers[0].args as string[]).map((a) =>
-        hostArg(a, { '--config': join(dir, 'config.yaml'), '--cert-dir': dir, '--port': String(port), '--health-port': String(whMetrics), '--metrics-port': String(whMetrics) }),
-      ),
-      '--host=127.0.0.1',
+      ...hostArgs(webhookPod.containers[0].args as string[], { '--config': join(dir, 'config.yaml'), '--cert-dir': dir, '--port': port, '--health-port': whMetrics, '--metrics-port': whMetrics }),
       '--shutdown-delay=0',
       `--kubeconfig=${await serviceAccountKubeconfig(cp, dir, SYSTEM_NS, webhookPod.serviceAccountName)}`,
     ],
@@ -216,8 +210,7 @@ export async function startOurs(cp: ControlPlane, dir: string, o: OursOptions): 
       [
         ...flags,
         CLI,
-        ...(reconcilerPod.containers[0].args as string[]).map((a) => hostArg(a, { '--config': join(dir, 'config.yaml'), '--health-port': String(recHealth), '--metrics-port': String(recMetrics) })),
-        '--host=127.0.0.1',
+        ...hostArgs(reconcilerPod.containers[0].args as string[], { '--config': join(dir, 'config.yaml'), '--health-port': recHealth, '--metrics-port': recMetrics }),
         `--kubeconfig=${await serviceAccountKubeconfig(cp, dir, SYSTEM_NS, reconcilerPod.serviceAccountName)}`,
       ],
       { ...process.env, POD_NAME: `${RELEASE}-reconciler-bench`, POD_NAMESPACE: SYSTEM_NS },

@@ -42,3 +42,17 @@ export async function renderChart(chart: string, release: string, namespace: str
 }
 
 export const byKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
+
+/**
+ * A container's arguments as the chart renders them, for the same program run on this machine: the flags in
+ * `replace` get this machine's values (files, ports), and it listens on loopback.
+ */
+export function hostArgs(chartArgs: string[], replace: Record<string, string | number>): string[] {
+  return [
+    ...chartArgs.map((a) => {
+      const [flag] = a.split('=');
+      return flag && replace[flag] !== undefined ? `${flag}=${replace[flag]}` : a;
+    }),
+    '--host=127.0.0.1',
+  ];
+}

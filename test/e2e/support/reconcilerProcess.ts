@@ -7,7 +7,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './cluster.js';
-import { REPO } from './helm.js';
+import { REPO, hostArgs } from './helm.js';
 import { freePort } from '../../support/ports.js';
 
 export interface ReconcilerProcess {
@@ -25,17 +25,6 @@ export interface ReconcilerProcess {
   get(path: '/healthz' | '/readyz' | '/metrics'): Promise<{ status: number; body: string }>;
 }
 
-/** Replaces the in-pod values of the chart's arguments with this machine's. */
-export function hostControllerArgs(chartArgs: string[], p: { config: string; healthPort: number; metricsPort: number }): string[] {
-  const replace: Record<string, string> = { '--config': p.config, '--health-port': String(p.healthPort), '--metrics-port': String(p.metricsPort) };
-  return [
-    ...chartArgs.map((a) => {
-      const [flag] = a.split('=');
-      return flag && replace[flag] !== undefined ? `${flag}=${replace[flag]}` : a;
-    }),
-    '--host=127.0.0.1',
-  ];
-}
 
 export async function reconcilerProcess(opts: {
   chartArgs: string[];
@@ -51,7 +40,7 @@ export async function reconcilerProcess(opts: {
   const healthPort = await freePort();
   const metricsPort = await freePort();
   const logFile = join(dir, 'reconciler.log');
-  const args = hostControllerArgs(opts.chartArgs, { config: configFile, healthPort, metricsPort });
+  const args = hostArgs(opts.chartArgs, { '--config': configFile, '--health-port': healthPort, '--metrics-port': metricsPort });
   let child: ChildProcess | undefined;
 
   const get = (path: string) =>

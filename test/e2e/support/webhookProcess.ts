@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { generateCertificates, type GeneratedCerts } from '../../../src/certs/generate.js';
 import { freePort } from '../../support/ports.js';
 import { applyObjects, waitFor } from './cluster.js';
-import { REPO, type K8sObject } from './helm.js';
+import { REPO, hostArgs, type K8sObject } from './helm.js';
 
 
 /**
@@ -36,24 +36,6 @@ export interface WebhookProcess {
   readonly running: boolean;
 }
 
-/** Replaces the in-pod values of the chart's arguments with this machine's. */
-function hostArgs(chartArgs: string[], p: { config: string; certDir: string; port: number; healthPort: number }): string[] {
-  const replace: Record<string, string> = {
-    '--config': p.config,
-    '--cert-dir': p.certDir,
-    '--port': String(p.port),
-    '--health-port': String(p.healthPort),
-    '--metrics-port': String(p.healthPort),
-  };
-  return [
-    ...chartArgs.map((a) => {
-      const [flag] = a.split('=');
-      return flag && replace[flag] !== undefined ? `${flag}=${replace[flag]}` : a;
-    }),
-    '--host=127.0.0.1',
-    '--shutdown-delay=0',
-  ];
-}
 
 export async function webhookProcess(opts: { chartArgs: string[]; configYaml: string; kubeconfig: string }): Promise<WebhookProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'asya-e2e-webhook-'));
@@ -65,7 +47,7 @@ export async function webhookProcess(opts: { chartArgs: string[]; configYaml: st
   const healthPort = await freePort();
   const logFile = join(dir, 'webhook.log');
   let child: ChildProcess | undefined;
-  const args = hostArgs(opts.chartArgs, { config: join(dir, 'config.yaml'), certDir: dir, port, healthPort });
+  const args = [...hostArgs(opts.chartArgs, { '--config': join(dir, 'config.yaml'), '--cert-dir': dir, '--port': port, '--health-port': healthPort, '--metrics-port': healthPort }), '--shutdown-delay=0'];
 
   const ready = () =>
     new Promise<boolean>((resolve) => {
