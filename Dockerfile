@@ -31,7 +31,11 @@ FROM node:${NODE_VERSION}-bookworm-slim
 LABEL org.opencontainers.image.title="asya-operator" \
       org.opencontainers.image.description="Asya AsyncActor admission webhook and reconciler" \
       org.opencontainers.image.licenses="Apache-2.0"
-ENV NODE_ENV=production
+# V8 sizes its heap from the container's memory limit (Node reads the cgroup), leaving 40% for the rest of the
+# process: Node's default heap limit can exceed a small container limit, and then the kernel kills the pod
+# before the GC works hard. Measured with the chart's limits: npm run bench:e2e -- scale (README).
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-old-space-size-percentage=60
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src

@@ -11,7 +11,10 @@
 // Env: BENCH_SCALE_SIZES (200,2000), BENCH_SCALE_ROUNDS (1), BENCH_SCALE_KEDA (0), BENCH_OURS_CONCURRENCY (4),
 //      BENCH_RESYNC_S (36000: the chart's), BENCH_PODS (300), BENCH_ADMISSION_ROUNDS (3), BENCH_CONCURRENCY (10),
 //      BENCH_NODE_FLAGS (extra node flags for both processes, e.g. --max-old-space-size=160 or --cpu-prof),
-//      BENCH_SCALE_ADMISSION (1; 0 skips step 3).
+//      BENCH_SCALE_ADMISSION (1; 0 skips step 3),
+//      BENCH_AS_CONTAINERS (1: each process in a memory cgroup with its container's limit from the chart and the
+//      image's ENV, so NODE_OPTIONS sizes the heap as in the pod; the peak, the limit hits and OOM kills printed;
+//      0: unconfined).
 import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,6 +37,7 @@ const ADMISSION_ROUNDS = Number(process.env.BENCH_ADMISSION_ROUNDS ?? 3);
 const POD_CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const ADMISSION = process.env.BENCH_SCALE_ADMISSION !== '0';
+const AS_CONTAINERS = process.env.BENCH_AS_CONTAINERS !== '0';
 const NS = 'bench';
 
 interface Mem {
@@ -67,6 +71,8 @@ interface SizeRun {
   before: Record<string, Mem>;
   after: Record<string, Mem>;
   admission?: { full: number[]; empty: number[] };
+  /** Per process confined to its container's limit: the limit, the cgroup's peak, times it hit the limit, OOM kills. */
+  containers: Record<string, { limitMiB: number; peakMiB: number; limitHits: number; oomKills: number }>;
 }
 
 async function installKedaCrds(cp: ControlPlane): Promise<void> {
@@ -184,7 +190,7 @@ async function sizeRun(n: number, binDir: string, withAdmission: boolean): Promi
     const dir = tempDir('asya-bench-scale-');
     await installCrd(cp, 'ours');
     await actorNamespace(cp, NS);
-    op = await startOurs(cp, dir, { ns: NS, rabbitPort: rabbit.port, concurrency: CONCURRENCY, resyncSeconds: RESYNC_S, nodeFlags: NODE_FLAGS });
+    op = await startOurs(cp, dir, { ns: NS, rabbitPort: rabbit.port, concurrency: CONCURRENCY, resyncSeconds: RESYNC_S, nodeFlags: NODE_FLAGS, asContainers: AS_CONTAINERS });
     probe = await QueueProbe.open(rabbit.url);
     console.log(`\n## ${n} actors (up in ${((Date.now() - t) / 1000).toFixed(1)}s; logs in ${dir})`);
     await sleep(3000);
@@ -194,7 +200,14 @@ async function sizeRun(n: number, binDir: string, withAdmission: boolean): Promi
     const after = await memory(op);
     console.log(`exist ${fmt(c.existS)}s, status ${fmt(c.statusS)}s, CPU ${fmt(c.cpuS)}s, reads ${c.counts.reads}, writes ${c.counts.writes}`);
     for (const [k, m] of Object.entries(after)) console.log(`  ${k}: RSS ${fmt(before[k]!.rssMB, 0)} -> ${fmt(m.rssMB, 0)} MiB (peak ${fmt(m.hwmMB, 0)}), heap ${fmt(before[k]!.heapMB, 0)} -> ${fmt(m.heapMB, 0)} MiB`);
-    const run: SizeRun = { n, existS: c.existS, statusS: c.statusS, cpuS: c.cpuS, reads: c.counts.reads, writes: c.counts.writes, before, after };
+    const containers: SizeRun['containers'] = {};
+    for (const p of op.procs) {
+      if (!p.cgroup) continue;
+      const s = p.cgroup.stats();
+      containers[p.name] = { limitMiB: p.cgroup.limitBytes / 2 ** 20, peakMiB: s.peakBytes / 2 ** 20, limitHits: s.limitHits, oomKills: s.oomKills };
+      console.log(`  ${p.name} in its container's limit: peak ${fmt(s.peakBytes / 2 ** 20, 0)} of ${fmt(p.cgroup.limitBytes / 2 ** 20, 0)} MiB, limit hit ${s.limitHits} times, OOM kills ${s.oomKills}`);
+    }
+    const run: SizeRun = { n, existS: c.existS, statusS: c.statusS, cpuS: c.cpuS, reads: c.counts.reads, writes: c.counts.writes, before, after, containers };
     if (withAdmission) {
       // The reconciler is not part of admission: stopped, so that it does not react to the bench pods.
       const reconciler = op.procs.find((p) => p.name === 'reconciler')!;
@@ -246,6 +259,17 @@ export async function run(): Promise<void> {
       console.log(`| ${proc} | 0 (before the ${n} run) | ${fmt(of(n, (x) => x.before[proc]!.rssMB), 0)} | ${fmt(of(n, (x) => x.before[proc]!.hwmMB), 0)} | ${fmt(of(n, (x) => x.before[proc]!.heapMB), 0)} |`);
       console.log(`| ${proc} | ${n} | ${fmt(of(n, (x) => x.after[proc]!.rssMB), 0)} | ${fmt(of(n, (x) => x.after[proc]!.hwmMB), 0)} | ${fmt(of(n, (x) => x.after[proc]!.heapMB), 0)} |`);
     }
+  if (runs.some((x) => Object.keys(x.containers).length > 0)) {
+    console.log('\nIn their containers\' memory limits (a cgroup each, with the chart\'s limit; the image\'s NODE_OPTIONS):\n');
+    console.log('| process | actors | limit MiB | peak MiB (cgroup, page cache included) | limit hits | OOM kills |');
+    console.log('|---|---|---|---|---|---|');
+    for (const proc of ['reconciler', 'webhook'])
+      for (const n of SIZES) {
+        const xs = runs.filter((x) => x.n === n && x.containers[proc]).map((x) => x.containers[proc]!);
+        if (xs.length === 0) continue;
+        console.log(`| ${proc} | ${n} | ${fmt(xs[0]!.limitMiB, 0)} | ${fmt(Math.max(...xs.map((x) => x.peakMiB)), 0)} | ${Math.max(...xs.map((x) => x.limitHits))} | ${Math.max(...xs.map((x) => x.oomKills))} |`);
+      }
+  }
   const adm = runs.find((x) => x.admission)?.admission;
   if (adm) {
     console.log(`\nPod admission through the API server (${ADMISSION_ROUNDS} x ${PODS} pods per cache, ${POD_CONCURRENCY} in flight, batches alternating):\n`);

@@ -15,7 +15,10 @@ import { buildCrd } from '../../../src/api/crd.js';
 import { generateCertificates } from '../../../src/certs/generate.js';
 import type { ControlPlane } from '../../../test/e2e/support/controlPlane.js';
 import { hostArgs } from '../../../test/e2e/support/helm.js';
+import { planFromDockerfile } from '../../../test/e2e/support/operatorImage.js';
 import { freePort } from '../../../test/support/ports.js';
+import { parseQuantity } from '../../../src/util/quantity.js';
+import { memoryCgroup, type MemoryCgroup } from './cgroup.js';
 import { Api, CLI, REPO, flowSchemas, kubectlApply, promMetrics, serviceAccountKubeconfig, waitHttpOk } from './measure.js';
 
 export type Side = 'ours' | 'upstream';
@@ -30,6 +33,8 @@ export interface Proc {
   logFile: string;
   /** Port of its Prometheus /metrics. */
   metricsPort: number;
+  /** Its container's memory limit, when run as in its container (OursOptions.asContainers). */
+  cgroup?: MemoryCgroup;
 }
 
 export interface Operator {
@@ -58,23 +63,41 @@ function track(child: ChildProcess): void {
 }
 
 async function stopProc(p: Proc): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  const gone = new Promise((r) => p.child.once('exit', r));
-  p.child.kill('SIGTERM');
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
-  await gone;
-  clearTimeout(timer);
+  if (p.child.exitCode === null && p.child.signalCode === null) {
+    const gone = new Promise((r) => p.child.once('exit', r));
+    p.child.kill('SIGTERM');
+    const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
+    await gone;
+    clearTimeout(timer);
+  }
+  p.cgroup?.remove();
 }
 
-function spawnLogged(name: string, dir: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, metricsPort: number): Proc {
+/** The environment of the operator's image (the Dockerfile's ENV), e.g. NODE_OPTIONS sizing the heap to the container. */
+function imageEnv(): Record<string, string> {
+  const env = planFromDockerfile(readFileSync(join(REPO, 'Dockerfile'), 'utf8')).config.Env ?? [];
+  return Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+}
+
+/** A memory cgroup with the container's memory limit from the chart, or undefined (no limit, or no controller here). */
+function containerCgroup(name: string, container: { resources?: { limits?: { memory?: string } } }): MemoryCgroup | undefined {
+  const limit = parseQuantity(container.resources?.limits?.memory ?? '');
+  if (limit === undefined) return undefined;
+  const cg = memoryCgroup(name, limit);
+  if (!cg) console.log(`  (${name}: no writable memory cgroup controller here: not confined to ${container.resources?.limits?.memory})`);
+  return cg;
+}
+
+function spawnLogged(name: string, dir: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, metricsPort: number, cgroup?: MemoryCgroup): Proc {
   const logFile = join(dir, `${name}.log`);
   const log = createWriteStream(logFile);
-  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = cgroup ? cgroup.wrap(cmd, args) : { cmd, args };
+  const child = spawn(run.cmd, run.args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   track(child);
   if (child.pid === undefined) throw new Error(`${name}: spawn failed`);
-  return { name, child, pid: child.pid, logFile, metricsPort };
+  return { name, child, pid: child.pid, logFile, metricsPort, ...(cgroup ? { cgroup } : {}) };
 }
 const alive = (p: Proc) => () => p.child.exitCode === null && p.child.signalCode === null;
 function tail(file: string): string {
@@ -124,6 +147,11 @@ export interface OursOptions {
   nodeFlags?: string[];
   /** Register the chart's webhook configurations (default true). */
   registerWebhooks?: boolean;
+  /**
+   * Each process as in its container: the chart's memory limit enforced by a cgroup, and the image's
+   * environment (the Dockerfile's ENV: NODE_OPTIONS sizes the heap from that limit).
+   */
+  asContainers?: boolean;
 }
 
 export async function startOurs(cp: ControlPlane, dir: string, o: OursOptions): Promise<Operator> {
@@ -163,6 +191,7 @@ export async function startOurs(cp: ControlPlane, dir: string, o: OursOptions): 
   writeFileSync(join(dir, 'tls.key'), certs.key);
   const [port, whMetrics, recHealth, recMetrics] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const flags = o.nodeFlags ?? [];
+  const env = { ...process.env, ...(o.asContainers ? imageEnv() : {}) };
   const webhook = spawnLogged(
     'webhook',
     dir,
@@ -174,8 +203,9 @@ export async function startOurs(cp: ControlPlane, dir: string, o: OursOptions): 
       '--shutdown-delay=0',
       `--kubeconfig=${await serviceAccountKubeconfig(cp, dir, SYSTEM_NS, webhookPod.serviceAccountName)}`,
     ],
-    process.env,
+    env,
     whMetrics,
+    o.asContainers ? containerCgroup('webhook', webhookPod.containers[0]) : undefined,
   );
   const procs = [webhook];
   const op: Operator = {
@@ -213,8 +243,9 @@ export async function startOurs(cp: ControlPlane, dir: string, o: OursOptions): 
         ...hostArgs(reconcilerPod.containers[0].args as string[], { '--config': join(dir, 'config.yaml'), '--health-port': recHealth, '--metrics-port': recMetrics }),
         `--kubeconfig=${await serviceAccountKubeconfig(cp, dir, SYSTEM_NS, reconcilerPod.serviceAccountName)}`,
       ],
-      { ...process.env, POD_NAME: `${RELEASE}-reconciler-bench`, POD_NAMESPACE: SYSTEM_NS },
+      { ...env, POD_NAME: `${RELEASE}-reconciler-bench`, POD_NAMESPACE: SYSTEM_NS },
       recMetrics,
+      o.asContainers ? containerCgroup('reconciler', reconcilerPod.containers[0]) : undefined,
     );
     procs.push(reconciler);
     await waitHttpOk(`http://127.0.0.1:${recHealth}/readyz`, 60_000, alive(reconciler)).catch((e: Error) => {
