@@ -10,6 +10,8 @@ import amqp from 'amqplib';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FINALIZER } from '../../src/names.js';
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { MotoServer } from '../support/moto.js';
 import { RabbitNode } from '../support/rabbitmq.js';
 import { actor, endActor, envelope, pipeline, podsOf, publish, readyPodsOf, runtime, waitStatus } from './support/actors.js';
 import { applyObjects, cluster, getJson, kubectl, kubectlOk, node, sleep, waitFor } from './support/cluster.js';
@@ -23,11 +25,14 @@ const RELEASE = 'asya-operator';
 const SYSTEM_NS = 'asya-system';
 const NS = 'e2e-incluster';
 const VHOST = 'asya-incluster';
+/** The same pipeline over SQS (moto), with its own end actors (queue names are per transport). */
+const NS_SQS = 'e2e-incluster-sqs';
 const SIDECAR_V2 = 'asya-sidecar:e2e-v2';
 const WEBHOOK = `${RELEASE}-webhook`;
 const RECONCILER = `${RELEASE}-reconciler`;
 
 let rabbit: RabbitNode;
+let moto: MotoServer;
 let gateway: Gateway;
 let amqpConn: amqp.ChannelModel;
 let image: OperatorImage;
@@ -36,7 +41,7 @@ const helmKube = (args: string[], timeoutMs = 240_000) => helm([...args, '--kube
 const runtimeScript = () => runtimeScriptOf(node.upstreamDir);
 
 const values = (sidecarImage: string): string[] =>
-  inClusterValues({ nodeIp: node.ip, rabbitPort: rabbit.port, vhost: VHOST, sidecarImage, upstreamDir: node.upstreamDir, gatewayUrl: gateway.url });
+  inClusterValues({ nodeIp: node.ip, rabbitPort: rabbit.port, vhost: VHOST, sidecarImage, upstreamDir: node.upstreamDir, gatewayUrl: gateway.url, sqsEndpoint: moto.endpoint });
 
 const componentPods = async (component: string): Promise<any[]> =>
   (await getJson<{ items: any[] }>(['pods', '-n', SYSTEM_NS, '-l', `app.kubernetes.io/instance=${RELEASE},app.kubernetes.io/component=${component}`])).items.filter(
@@ -78,7 +83,7 @@ async function releaseObjects(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  [rabbit, gateway] = await Promise.all([RabbitNode.start({ alsoListenOn: node.ip, vhost: VHOST }), startGateway(node.ip)]);
+  [rabbit, moto, gateway] = await Promise.all([RabbitNode.start({ alsoListenOn: node.ip, vhost: VHOST }), MotoServer.start({ host: node.ip }), startGateway(node.ip)]);
   amqpConn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${rabbit.port}/${VHOST}`);
   amqpConn.on('error', () => undefined);
   // The image, as the chart names it by default (asya-operator:<appVersion>), and a second sidecar tag for the upgrade.
@@ -88,9 +93,12 @@ beforeAll(async () => {
   await ctr(['images', 'rm', `docker.io/library/${SIDECAR_V2}`]);
   const t = await ctr(['images', 'tag', `docker.io/library/${node.images.sidecar}`, `docker.io/library/${SIDECAR_V2}`]);
   if (t.code !== 0) throw new Error(`ctr images tag: ${t.stderr}`);
-  for (const ns of [SYSTEM_NS, NS]) {
+  for (const ns of [SYSTEM_NS, NS, NS_SQS]) {
     await kubectl(['create', 'namespace', ns]);
-    await applyObjects([{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'rabbitmq-secret', namespace: ns }, stringData: { username: 'guest', password: 'guest' } }]);
+    await applyObjects([
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'rabbitmq-secret', namespace: ns }, stringData: { username: 'guest', password: 'guest' } },
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'aws-credentials', namespace: ns }, stringData: { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' } },
+    ]);
   }
 }, 600_000);
 
@@ -98,13 +106,15 @@ afterAll(async () => {
   // Whatever a failed test left: the release, then the actors (their finalizer is the reconciler's, gone now).
   await helmKube(['uninstall', RELEASE, '-n', SYSTEM_NS, '--wait', '--timeout', '60s']);
   await helmKube(['uninstall', 'echo-chart', '-n', NS]);
-  const actors = await getJson<{ items: any[] }>(['asyncactors', '-n', NS]).catch(() => ({ items: [] }));
-  for (const a of actors.items) {
-    await kubectl(['patch', 'asyncactors', '-n', NS, a.metadata.name, '--type=merge', '-p', JSON.stringify({ metadata: { finalizers: (a.metadata.finalizers ?? []).filter((f: string) => f !== FINALIZER) } })]);
+  for (const ns of [NS, NS_SQS]) {
+    const actors = await getJson<{ items: any[] }>(['asyncactors', '-n', ns]).catch(() => ({ items: [] }));
+    for (const a of actors.items) {
+      await kubectl(['patch', 'asyncactors', '-n', ns, a.metadata.name, '--type=merge', '-p', JSON.stringify({ metadata: { finalizers: (a.metadata.finalizers ?? []).filter((f: string) => f !== FINALIZER) } })]);
+    }
   }
-  await kubectl(['delete', 'namespace', NS, SYSTEM_NS, '--wait=false']);
+  await kubectl(['delete', 'namespace', NS, NS_SQS, SYSTEM_NS, '--wait=false']);
   await amqpConn?.close().catch(() => undefined);
-  await Promise.all([rabbit?.destroy(), gateway?.stop()]);
+  await Promise.all([rabbit?.destroy(), moto?.stop(), gateway?.stop()]);
 }, 180_000);
 
 describe('the operator image, written from the Dockerfile', () => {
@@ -127,12 +137,15 @@ describe('the operator image, written from the Dockerfile', () => {
   });
 
   test('a pod of the image: Node of the Dockerfile, user 65532, the compiled CLI, production dependencies only', async () => {
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const deps = Object.keys(pkg.dependencies);
+    const devDeps = Object.keys(pkg.devDependencies).filter((d) => d !== 'node' && !d.startsWith('@types/'));
     const probe = [
       "const fs = require('fs');",
       'const has = (m) => { try { require.resolve(m, { paths: ["/app"] }); return true; } catch { return false; } };',
       'console.log(JSON.stringify({ node: process.version, uid: process.getuid(), cwd: process.cwd(), env: process.env.NODE_ENV,',
       "  cli: fs.existsSync('/app/dist/src/cli/main.js'), pkg: JSON.parse(fs.readFileSync('/app/package.json', 'utf8')).name,",
-      "  express: has('express'), clientNode: has('@kubernetes/client-node'), typescript: has('typescript'), jest: has('jest'), tsJest: has('ts-jest'),",
+      `  deps: ${JSON.stringify(deps)}.filter((d) => !has(d)), devDeps: ${JSON.stringify(devDeps)}.filter(has),`,
       "  writable: (() => { try { fs.writeFileSync('/app/x', 'x'); return true; } catch { return false; } })() }));",
     ].join('\n');
     const r = await runPod('image-probe', imagePodSpec({ command: ['node', '-e', probe] }));
@@ -146,11 +159,9 @@ describe('the operator image, written from the Dockerfile', () => {
       env: 'production',
       cli: true,
       pkg: 'asya-webhook',
-      express: true,
-      clientNode: true,
-      typescript: false,
-      jest: false,
-      tsJest: false,
+      // Every dependency of package.json resolves, no devDependency does (typescript, jest, ts-jest, ...).
+      deps: [],
+      devDeps: [],
       writable: false,
     });
     // ENTRYPOINT + CMD as the Dockerfile has them: `asya-webhook --help`.
@@ -212,11 +223,25 @@ describe('helm install charts/asya-operator', () => {
 
 describe('with the in-cluster operator, the message chain of flow.e2e.test.ts works unchanged', () => {
   beforeAll(async () => {
-    await applyObjects([endActor(NS, 'happy', 'rabbitmq'), endActor(NS, 'error', 'rabbitmq'), ...pipeline(NS, 'rabbitmq')], { serverSide: false });
-    for (const end of ['happy-end', 'error-end']) await waitStatus(NS, end, (r) => r.status === 'Running' && r.running === 1, 'Running with 1 pod');
+    await applyObjects(
+      [
+        endActor(NS, 'happy', 'rabbitmq'),
+        endActor(NS, 'error', 'rabbitmq'),
+        ...pipeline(NS, 'rabbitmq'),
+        endActor(NS_SQS, 'happy', 'sqs'),
+        endActor(NS_SQS, 'error', 'sqs'),
+        ...pipeline(NS_SQS, 'sqs', 's'),
+      ],
+      { serverSide: false },
+    );
+    for (const ns of [NS, NS_SQS]) {
+      for (const end of ['happy-end', 'error-end']) await waitStatus(ns, end, (r) => r.status === 'Running' && r.running === 1, 'Running with 1 pod');
+    }
     await waitStatus(NS, 'a', (r) => r.status === 'Napping', 'Napping');
     await waitStatus(NS, 'boom', (r) => r.status === 'Napping', 'Napping');
-  }, 200_000);
+    await waitStatus(NS_SQS, 'sa', (r) => r.status === 'Napping', 'Napping');
+    await waitStatus(NS_SQS, 'sboom', (r) => r.status === 'Napping', 'Napping');
+  }, 240_000);
 
   test('a -> b -> happy-end, and boom -> error-end, from zero', async () => {
     await publish(amqpConn, envelope('in-1', ['a', 'b'], { n: 1 }), envelope('in-boom', ['boom', 'b'], { n: 2 }));
@@ -227,6 +252,25 @@ describe('with the in-cluster operator, the message chain of flow.e2e.test.ts wo
     // The runtime script the reconciler pod wrote, from the chart's inline runtime.
     const cm = await getJson(['configmap', '-n', NS, 'asya-runtime']);
     expect(cm.data['asya_runtime.py']).toBe(readFileSync(runtimeScript(), 'utf8'));
+  }, 300_000);
+
+  test('the same over SQS: sa -> sb -> happy-end, sboom -> error-end', async () => {
+    const sqs = new SQSClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    try {
+      const send = async (env: ReturnType<typeof envelope>) => {
+        const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: `asya-${env.route.actors[0]}` }));
+        await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(env) }));
+      };
+      await send(envelope('in-sqs-1', ['sa', 'sb'], { n: 4 }));
+      await send(envelope('in-sqs-boom', ['sboom'], { n: 5 }));
+      // The stages append their own names, whatever the actor is called.
+      expect(await gateway.final('in-sqs-1', 180_000)).toMatchObject({ status: 'succeeded', result: { n: 4, seen: ['a', 'b'] } });
+      const boom = await gateway.final('in-sqs-boom', 180_000);
+      expect(boom).toMatchObject({ status: 'failed', current_actor_name: 'sboom' });
+      expect(JSON.stringify(boom)).toContain('boom: cannot handle 5');
+    } finally {
+      sqs.destroy();
+    }
   }, 300_000);
 });
 
@@ -241,10 +285,17 @@ describe('two reconciler replicas', () => {
       return h && pods.includes(h) ? h : undefined;
     }, 30_000, 500);
     const survivor = pods.find((p) => p !== leader)!;
-    await kubectlOk(['delete', 'pod', '-n', SYSTEM_NS, leader, '--wait=false']);
-    const t0 = Date.now();
-    await waitFor(`${survivor} to hold the Lease`, async () => (await holder()) === survivor, 60_000, 250);
-    process.stderr.write(`reconciler leader pod deleted -> survivor holds the Lease in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    // The node cordoned meanwhile: the Deployment's replacement pod cannot start and race the survivor for the
+    // Lease (on one node it often would), so what is shown is the survivor taking over.
+    await kubectlOk(['cordon', node.name]);
+    try {
+      await kubectlOk(['delete', 'pod', '-n', SYSTEM_NS, leader, '--wait=false']);
+      const t0 = Date.now();
+      await waitFor(`${survivor} to hold the Lease`, async () => (await holder()) === survivor, 60_000, 250);
+      process.stderr.write(`reconciler leader pod deleted -> survivor holds the Lease in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    } finally {
+      await kubectlOk(['uncordon', node.name]);
+    }
     // The new leader reconciles: a new actor gets its workload and status.
     await applyObjects([actor(NS, 'after-failover', { scaling: { enabled: true, pollingInterval: 2, cooldownPeriod: 5 }, workload: { template: { spec: { containers: [runtime('echo.process')] } } } })], { serverSide: false });
     await waitStatus(NS, 'after-failover', (r) => r.status === 'Napping', 'Napping (reconciled by the survivor)', 60_000);
@@ -297,6 +348,7 @@ describe('helm test and asya-webhook check', () => {
           image: c.image,
           imagePullPolicy: c.imagePullPolicy,
           args: ['check', '-n', SYSTEM_NS, '--release', RELEASE, '-o', 'json'],
+          env: c.env,
           volumeMounts: c.volumeMounts,
           securityContext: c.securityContext,
         },

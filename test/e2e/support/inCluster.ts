@@ -10,6 +10,8 @@ export interface InClusterValues {
   /** The upstream Asya copy (its asya_runtime.py becomes the chart's inline runtime). */
   upstreamDir: string;
   gatewayUrl?: string;
+  /** moto's endpoint: the SQS transport on, credentials from Secret aws-credentials (sidecars, KEDA) and env (reconciler). */
+  sqsEndpoint?: string;
 }
 
 export const runtimeScriptOf = (upstreamDir: string): string => join(upstreamDir, 'src', 'asya-runtime', 'asya_runtime.py');
@@ -26,6 +28,18 @@ export function inClusterValues(v: InClusterValues): string[] {
     '--set-string', 'transports.rabbitmq.config.usernameSecretRef.name=rabbitmq-secret',
     '--set-string', 'transports.rabbitmq.config.usernameSecretRef.key=username',
     ...(v.gatewayUrl ? ['--set-string', `gatewayURL=${v.gatewayUrl}`] : []),
+    ...(v.sqsEndpoint
+      ? [
+          '--set', 'transports.sqs.enabled=true',
+          '--set-string', `transports.sqs.config.endpoint=${v.sqsEndpoint}`,
+          '--set-string', `transports.sqs.config.queueBaseURL=${v.sqsEndpoint}/123456789012`,
+          '--set-string', 'transports.sqs.config.credentialsSecretRef.name=aws-credentials',
+          // The reconciler creates the queues: moto's test credentials in its env.
+          '--set-string', 'reconciler.extraEnv[0].name=AWS_ACCESS_KEY_ID,reconciler.extraEnv[0].value=test',
+          '--set-string', 'reconciler.extraEnv[1].name=AWS_SECRET_ACCESS_KEY,reconciler.extraEnv[1].value=test',
+          '--set-string', 'reconciler.extraEnv[2].name=AWS_REGION,reconciler.extraEnv[2].value=us-east-1',
+        ]
+      : []),
     '--set-string', `sidecar.image=${v.sidecarImage}`,
     '--set-string', 'sidecar.defaultResources.requests.cpu=10m',
     // Upstream's runtime script, given to the chart as a user without an image of their own gives it.
