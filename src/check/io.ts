@@ -1,46 +1,38 @@
-// CheckIO on a real cluster and network: API calls with the kubeconfig's credentials (src/kube/rest.ts), TLS
-// handshakes with the webhook, and the transports' own probes. Every call has a timeout.
+// CheckIO on a real cluster and network: reads through the KubeClient (src/kube/restClient.ts) with the
+// kubeconfig's credentials, the two calls that interface does not have (the server version, a dry-run create)
+// over the same REST client, TLS handshakes with the webhook, and the transports' own probes. Every call has a
+// timeout (the REST client's, set by the check command).
 import type { TransportConfig } from '../config/schema.js';
+import { KINDS, type KubeClient, type KubeObject } from '../kube/client.js';
 import type { KubeRest } from '../kube/rest.js';
+import { collectionPath } from '../kube/restClient.js';
 import type { ProbeContext, TransportProbeResult } from '../transports/plugin.js';
 import { pluginOf } from '../transports/registry.js';
 import type { DryRunOutcome, LeaseLike, TlsProbe, WebhookConfigLike, WebhookTarget } from './checks.js';
 import { tlsProbe, verifyCertificatePem } from './probes.js';
 import type { CheckIO } from './run.js';
 
-/** `check` never hangs on a dead endpoint: every API call has this deadline. */
-const TIMEOUT_MS = 8000;
-
 const messageOf = (body: unknown): string => (body && typeof body === 'object' ? String((body as { message?: unknown }).message ?? JSON.stringify(body)) : String(body));
 
 export class ClusterCheckIO implements CheckIO {
-  constructor(private readonly rest: KubeRest) {}
-
-  private request(method: 'GET' | 'POST', path: string, body?: unknown) {
-    return this.rest.request({ method, path, body, timeoutMs: TIMEOUT_MS });
-  }
-
-  private async get(path: string): Promise<any | undefined> {
-    const r = await this.request('GET', path);
-    if (r.status === 404) return undefined;
-    if (r.status >= 300) throw new Error(`GET ${path}: ${r.status} ${messageOf(r.body)}`);
-    return r.body;
-  }
+  constructor(
+    private readonly client: KubeClient,
+    private readonly rest: KubeRest,
+  ) {}
 
   async serverVersion(): Promise<string> {
-    const r = await this.request('GET', '/version');
+    const r = await this.rest.request({ path: '/version' });
     if (r.status !== 200) throw new Error(`GET /version: ${r.status} ${messageOf(r.body)}`);
     return String(r.body.gitVersion ?? 'unknown version');
   }
 
   async getCrd(name: string): Promise<Record<string, unknown> | undefined> {
-    return this.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${encodeURIComponent(name)}`);
+    return this.client.get(KINDS.crd, '', name);
   }
 
   async listWebhookConfigs(): Promise<{ validating: WebhookConfigLike[]; mutating: WebhookConfigLike[] }> {
-    const v = await this.get('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations');
-    const m = await this.get('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations');
-    return { validating: v?.items ?? [], mutating: m?.items ?? [] };
+    const [validating, mutating] = await Promise.all([this.client.list(KINDS.validatingWebhookConfiguration, undefined), this.client.list(KINDS.mutatingWebhookConfiguration, undefined)]);
+    return { validating: validating as unknown as WebhookConfigLike[], mutating: mutating as unknown as WebhookConfigLike[] };
   }
 
   async probeTls(target: WebhookTarget): Promise<TlsProbe> {
@@ -57,19 +49,20 @@ export class ClusterCheckIO implements CheckIO {
   }
 
   async dryRunCreateActor(namespace: string, actor: Record<string, unknown>): Promise<DryRunOutcome> {
-    const r = await this.rest.request({ method: 'POST', path: `/apis/asya.sh/v1alpha1/namespaces/${encodeURIComponent(namespace)}/asyncactors`, query: { dryRun: 'All' }, body: actor, timeoutMs: TIMEOUT_MS });
+    const r = await this.rest.request({ method: 'POST', path: collectionPath(KINDS.actor, namespace), query: { dryRun: 'All' }, body: actor });
     if (r.status >= 200 && r.status < 300) return { allowed: true };
     return { allowed: false, status: r.status, message: messageOf(r.body) };
   }
 
   async getLease(namespace: string, name: string): Promise<LeaseLike | undefined> {
-    return this.get(`/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases/${encodeURIComponent(name)}`);
+    return this.client.get<KubeObject & LeaseLike>(KINDS.lease, namespace, name);
   }
 
   async findConfig(namespace: string, release?: string): Promise<{ source: string; text: string } | { error: string; fix: string }> {
-    const selector = ['app.kubernetes.io/component=config', ...(release ? [`app.kubernetes.io/instance=${release}`] : [])].join(',');
-    const list = await this.get(`/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps?labelSelector=${encodeURIComponent(selector)}`);
-    const items = ((list?.items ?? []) as Array<{ metadata: { name: string }; data?: Record<string, string> }>).filter((c) => typeof c.data?.['config.yaml'] === 'string');
+    const labels: Record<string, string> = { 'app.kubernetes.io/component': 'config', ...(release ? { 'app.kubernetes.io/instance': release } : {}) };
+    const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+    const list = await this.client.list<KubeObject & { data?: Record<string, string> }>(KINDS.configMap, namespace, { labelSelector: labels });
+    const items = list.filter((c) => typeof c.data?.['config.yaml'] === 'string');
     if (items.length === 0) {
       return {
         error: `no ConfigMap with config.yaml (label ${selector}) in namespace ${namespace}`,
@@ -77,7 +70,7 @@ export class ClusterCheckIO implements CheckIO {
       };
     }
     if (items.length > 1) return { error: `several ConfigMaps in ${namespace}: ${items.map((c) => c.metadata.name).join(', ')}`, fix: 'pass --release to choose one' };
-    return { source: `ConfigMap ${namespace}/${items[0]!.metadata.name}`, text: items[0]!.data!['config.yaml']! };
+    return { source: `ConfigMap ${namespace}/${items[0]!.metadata.name ?? ''}`, text: items[0]!.data!['config.yaml']! };
   }
 
   probeTransport(transport: TransportConfig, ctx: ProbeContext): Promise<TransportProbeResult> {
@@ -85,8 +78,9 @@ export class ClusterCheckIO implements CheckIO {
   }
 
   async readSecretKey(namespace: string, name: string, key: string): Promise<string | undefined> {
-    const r = await this.request('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`);
-    const v = r.status === 200 ? r.body?.data?.[key] : undefined;
+    // Not readable (no RBAC for Secrets where check runs) is the same as absent: the callers fall back.
+    const secret = await this.client.get<KubeObject & { data?: Record<string, string> }>(KINDS.secret, namespace, name).catch(() => undefined);
+    const v = secret?.data?.[key];
     return typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : undefined;
   }
 }

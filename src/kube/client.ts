@@ -40,6 +40,9 @@ export const KINDS = {
   triggerAuthentication: k(KEDA_API_VERSION, 'TriggerAuthentication', 'triggerauthentications'),
   lease: k('coordination.k8s.io/v1', 'Lease', 'leases'),
   mutatingWebhookConfiguration: k('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', false, false),
+  validatingWebhookConfiguration: k('admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration', 'validatingwebhookconfigurations', false, false),
+  crd: k('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', true, false),
+  secret: k('v1', 'Secret', 'secrets'),
 } as const;
 
 export type KindName = keyof typeof KINDS;

@@ -35,7 +35,7 @@ export class KubeRest {
 
   constructor(
     readonly access: ClusterAccess,
-    private readonly opts: { userAgent?: string; maxSockets?: number } = {},
+    private readonly opts: { userAgent?: string; maxSockets?: number; /** Per request unless the request says (30 s). */ timeoutMs?: number } = {},
   ) {
     const sockets = opts.maxSockets ?? 16;
     this.agent =
@@ -65,7 +65,7 @@ export class KubeRest {
     const payload = r.body === undefined ? undefined : Buffer.from(typeof r.body === 'string' ? r.body : JSON.stringify(r.body));
     const opts = await this.options(method, payload ? { 'content-type': r.contentType ?? 'application/json', 'content-length': String(payload.length) } : {});
     const mod = url.protocol === 'http:' ? http : https;
-    const timeoutMs = r.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timeoutMs = r.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     return new Promise<RestResponse<T>>((resolve, reject) => {
       const req = mod.request(url, opts, (res) => {
         const chunks: Buffer[] = [];

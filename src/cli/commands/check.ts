@@ -7,6 +7,7 @@ import { anyFailed, formatResults } from '../../check/checks.js';
 import { ClusterCheckIO } from '../../check/io.js';
 import { loadClusterAccess } from '../../kube/kubeconfig.js';
 import { KubeRest } from '../../kube/rest.js';
+import { RestKubeClient } from '../../kube/restClient.js';
 import { runChecks } from '../../check/run.js';
 
 export interface CheckCliOptions {
@@ -19,9 +20,10 @@ export interface CheckCliOptions {
 }
 
 export async function runCheck(opts: CheckCliOptions): Promise<void> {
-  const rest = new KubeRest(await loadClusterAccess(opts.kubeconfig), { userAgent: 'asya-webhook-check' });
+  // check never hangs on a dead endpoint: every API call has an 8 s deadline.
+  const rest = new KubeRest(await loadClusterAccess(opts.kubeconfig), { userAgent: 'asya-webhook-check', timeoutMs: 8000 });
   const config = opts.config ? { source: opts.config, text: readFileSync(opts.config, 'utf8') } : undefined;
-  const results = await runChecks(new ClusterCheckIO(rest), {
+  const results = await runChecks(new ClusterCheckIO(new RestKubeClient(rest), rest), {
     namespace: opts.namespace,
     release: opts.release,
     dryRunNamespace: opts.dryRunNamespace,
