@@ -5,12 +5,12 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { buildCrd } from '../../src/api/crd.js';
+import { apiserverMetrics, deltas, writesByResource } from '../../test/e2e/support/apiCounts.js';
 import { startControlPlane, type ControlPlane } from '../../test/e2e/support/controlPlane.js';
 import { RabbitNode } from '../../test/support/rabbitmq.js';
 import { freePort } from '../../test/support/ports.js';
@@ -34,30 +34,10 @@ function kubectl(cp: ControlPlane, args: string[], input?: string): Promise<stri
 }
 
 async function requestTotals(cp: ControlPlane): Promise<Map<string, number>> {
-  const ca = readFileSync(cp.caFile);
-  const body = await new Promise<string>((resolve, reject) => {
-    https
-      .get(`${cp.server}/metrics`, { ca, headers: { authorization: `Bearer ${cp.token}` } }, (res) => {
-        let b = '';
-        res.on('data', (c: Buffer) => (b += c.toString()));
-        res.on('end', () => resolve(b));
-      })
-      .on('error', reject);
-  });
-  const out = new Map<string, number>();
-  for (const line of body.split('\n')) {
-    if (!line.startsWith('apiserver_request_total{')) continue;
-    const l = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (!['POST', 'PUT', 'PATCH', 'DELETE', 'APPLY'].includes(l.verb ?? '')) continue;
-    if (!['asya.sh', 'apps', 'keda.sh', ''].includes(l.group ?? '')) continue;
-    const key = `${l.verb} ${l.group ? `${l.group}/` : ''}${l.resource}${l.subresource ? `/${l.subresource}` : ''}`;
-    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return out;
+  return writesByResource(await apiserverMetrics(cp.server, cp.token, readFileSync(cp.caFile)), ['asya.sh', 'apps', 'keda.sh', '']);
 }
 
-const delta = (a: Map<string, number>, b: Map<string, number>) =>
-  [...b].map(([k, v]) => [k, v - (a.get(k) ?? 0)] as const).filter(([, d]) => d > 0).sort(([x], [y]) => x.localeCompare(y));
+const delta = (a: Map<string, number>, b: Map<string, number>) => Object.entries(deltas(a, b)).sort(([x], [y]) => x.localeCompare(y));
 
 /**
  * Who makes a write (apiserver_request_total has no user label): by verb and resource, from what each

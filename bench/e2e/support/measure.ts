@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { stringify } from 'yaml';
+import { dispatchedByFlowSchema, flowSchema } from '../../../test/e2e/support/apiCounts.js';
 import type { ControlPlane } from '../../../test/e2e/support/controlPlane.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -112,41 +113,16 @@ export const WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollec
 export const VERBS = [...READ_VERBS, ...WRITE_VERBS];
 
 /**
- * One FlowSchema per verb matching exactly ServiceAccount ns/name (API Priority and Fairness), at the
- * priority level ServiceAccounts get by default (workload-low, from the built-in FlowSchema "service-accounts"),
- * so that nothing about how its requests are served changes. The API server then counts its requests per verb
- * in apiserver_flowcontrol_dispatched_requests_total{flow_schema="<prefix>-<verb>"}, with no change to its
- * flags. Watches are counted when they are established.
+ * One FlowSchema per verb matching exactly ServiceAccount ns/name (test/e2e/support/apiCounts.ts), so that its
+ * requests are counted per verb in apiserver_flowcontrol_dispatched_requests_total{flow_schema="<prefix>-<verb>"}.
  */
 export function flowSchemas(prefix: string, namespace: string, name: string, precedence = 500): object[] {
-  return VERBS.map((verb, i) => ({
-    apiVersion: 'flowcontrol.apiserver.k8s.io/v1',
-    kind: 'FlowSchema',
-    metadata: { name: `${prefix}-${verb}` },
-    spec: {
-      priorityLevelConfiguration: { name: 'workload-low' },
-      matchingPrecedence: precedence + i,
-      distinguisherMethod: { type: 'ByUser' },
-      rules: [
-        {
-          subjects: [{ kind: 'ServiceAccount', serviceAccount: { namespace, name } }],
-          resourceRules: [{ verbs: [verb], apiGroups: ['*'], resources: ['*'], clusterScope: true, namespaces: ['*'] }],
-          nonResourceRules: [{ verbs: [verb], nonResourceURLs: ['*'] }],
-        },
-      ],
-    },
-  }));
+  return VERBS.map((verb, i) => flowSchema(`${prefix}-${verb}`, { namespace, name }, { verbs: [verb] }, precedence + i));
 }
 
-/** Requests dispatched per FlowSchema (apiserver_flowcontrol_dispatched_requests_total). */
+/** Requests dispatched per FlowSchema. */
 export async function flowCounts(api: Api): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  for (const line of (await api.metricsText()).split('\n')) {
-    if (!line.startsWith('apiserver_flowcontrol_dispatched_requests_total{')) continue;
-    const fs = /flow_schema="([^"]*)"/.exec(line)?.[1];
-    if (fs) out.set(fs, (out.get(fs) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return out;
+  return dispatchedByFlowSchema(await api.metricsText());
 }
 
 export interface VerbCounts {

@@ -28,6 +28,10 @@ export const cluster = {
   get caFile() {
     return env('ASYA_E2E_CA_FILE');
   },
+  /** The suite's admin token (for what kubectl does not reach, such as /metrics). */
+  get token() {
+    return env('ASYA_E2E_TOKEN');
+  },
   get binDir() {
     return env('ASYA_E2E_BIN_DIR');
   },
