@@ -220,6 +220,8 @@ function productionDeps(plan: OperatorImagePlan, cacheRoot: string): string {
   }
   fs.rmSync(dir, { recursive: true, force: true });
   fs.renameSync(tmp, dir);
+  // Installs of older lock files, unused for an hour, are removed.
+  pruneOlderThanAnHour(cacheRoot, (f) => /^operator-deps-[0-9a-f]+$/.test(f) && path.join(cacheRoot, f) !== dir);
   return path.join(dir, 'node_modules');
 }
 
@@ -281,11 +283,26 @@ export function buildOperatorImage(opts: { ref?: string; dockerfile?: string } =
     }
     app = writeLayer(layers, 'operator-app', entries);
     fs.writeFileSync(appLayerFile, JSON.stringify(app));
+    // Each change of dist/src makes a new application layer: older ones (unused for an hour, so not those of
+    // another run going on now) are removed.
+    pruneOlderThanAnHour(layers, (f) => f.startsWith('operator-app-') && path.join(layers, f) !== app.file && path.join(layers, f) !== appLayerFile);
   }
   const spec: ImageSpec = { ref, layers: [base, node, app], config: plan.config };
   const archive = cachedImageArchive(a.imageCache, 'operator-image', [spec]);
   const layerBytes = spec.layers.reduce((n, l) => n + fs.statSync(l.file).size, 0);
   return { ref, archive, plan, layerBytes };
+}
+
+/** Removes the entries of `dir` that `pick` selects and that were last modified over an hour ago. */
+function pruneOlderThanAnHour(dir: string, pick: (name: string) => boolean): void {
+  for (const f of fs.readdirSync(dir)) {
+    const p = path.join(dir, f);
+    try {
+      if (pick(f) && Date.now() - fs.statSync(p).mtimeMs > 3_600_000) fs.rmSync(p, { recursive: true, force: true });
+    } catch {
+      /* gone meanwhile */
+    }
+  }
 }
 
 /** `a/b/c` -> `a`, `a/b`, `a/b/c` (without leading slash). */
