@@ -13,7 +13,7 @@ import { buildCrd } from '../../src/api/crd.js';
 import { generateCertificates } from '../../src/certs/generate.js';
 import { MotoServer } from '../support/moto.js';
 import { RabbitNode } from '../support/rabbitmq.js';
-import { applyObjects, cluster, kubectl, kubectlOk, serviceAccountKubeconfig, waitFor } from './support/cluster.js';
+import { applyObjects, cluster, kubectl, kubectlOk, releaseActors, serviceAccountKubeconfig, waitFor } from './support/cluster.js';
 import { byKind, renderChart, REPO, type K8sObject } from './support/helm.js';
 import { reconcilerProcess, type ReconcilerProcess } from './support/reconcilerProcess.js';
 import { registerWebhooks, webhookProcess, type WebhookProcess } from './support/webhookProcess.js';
@@ -117,6 +117,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await webhook?.stop();
   await reconciler?.stop();
+  await releaseActors();
   await rabbit?.destroy();
   await moto?.stop();
   await kubectl(['delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration,clusterrole,clusterrolebinding', '-l', `app.kubernetes.io/instance=${RELEASE}`, '--ignore-not-found']);
@@ -249,7 +250,11 @@ describe('asya-webhook check on a real installation', () => {
   }, 120_000);
 
   test('CRD deleted: the CRD check fails, and the dry run says the API server does not serve AsyncActors', async () => {
-    await kubectlOk(['delete', 'crd', 'asyncactors.asya.sh', '--wait=true']);
+    // Actors this reconciler cannot finalize (their broker is gone with another file) would hold the CRD's
+    // deletion: released once they are being deleted (no finalizer can be added then).
+    await kubectlOk(['delete', 'crd', 'asyncactors.asya.sh', '--wait=false']);
+    await releaseActors();
+    await kubectlOk(['wait', '--for=delete', 'crd/asyncactors.asya.sh', '--timeout=50s']);
     const r = await waitFor('the API server to stop serving AsyncActors', async () => {
       const c = await check();
       return c.failed.some((l) => l.startsWith('✖ webhook answers')) ? c : undefined;

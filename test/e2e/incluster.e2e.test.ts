@@ -9,17 +9,17 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import amqp from 'amqplib';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FINALIZER } from '../../src/names.js';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { MotoServer } from '../support/moto.js';
 import { RabbitNode } from '../support/rabbitmq.js';
 import { actor, endActor, envelope, pipeline, podsOf, publish, readyPodsOf, runtime, waitStatus } from './support/actors.js';
-import { applyObjects, cluster, getJson, kubectl, kubectlOk, node, sleep, waitFor } from './support/cluster.js';
+import { applyObjects, cluster, getJson, kubectl, kubectlOk, node, releaseActors, sleep, waitFor } from './support/cluster.js';
 import { startGateway, type Gateway } from './support/gateway.js';
 import { helm, REPO } from './support/helm.js';
+import { importImageArchive } from './support/images.js';
 import { inClusterValues, runtimeScriptOf } from './support/inCluster.js';
-import { importImageArchive, run } from './support/node.js';
 import { buildOperatorImage, compressedSize, planFromDockerfile, type OperatorImage } from './support/operatorImage.js';
+import { run } from './support/processes.js';
 
 const RELEASE = 'asya-operator';
 const SYSTEM_NS = 'asya-system';
@@ -106,12 +106,7 @@ afterAll(async () => {
   // Whatever a failed test left: the release, then the actors (their finalizer is the reconciler's, gone now).
   await helmKube(['uninstall', RELEASE, '-n', SYSTEM_NS, '--wait', '--timeout', '60s']);
   await helmKube(['uninstall', 'echo-chart', '-n', NS]);
-  for (const ns of [NS, NS_SQS]) {
-    const actors = await getJson<{ items: any[] }>(['asyncactors', '-n', ns]).catch(() => ({ items: [] }));
-    for (const a of actors.items) {
-      await kubectl(['patch', 'asyncactors', '-n', ns, a.metadata.name, '--type=merge', '-p', JSON.stringify({ metadata: { finalizers: (a.metadata.finalizers ?? []).filter((f: string) => f !== FINALIZER) } })]);
-    }
-  }
+  await releaseActors();
   await kubectl(['delete', 'namespace', NS, NS_SQS, SYSTEM_NS, '--wait=false']);
   await amqpConn?.close().catch(() => undefined);
   await Promise.all([rabbit?.destroy(), moto?.stop(), gateway?.stop()]);

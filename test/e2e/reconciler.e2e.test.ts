@@ -13,7 +13,7 @@ import { buildCrd } from '../../src/api/crd.js';
 import { MotoServer } from '../support/moto.js';
 import { RabbitNode, queueExists, withChannel } from '../support/rabbitmq.js';
 import { apiserverMetrics, deltas, dispatchedByFlowSchema, flowSchema, writesByResource } from './support/apiCounts.js';
-import { applyObjects, cluster, getJson, kubectl, kubectlOk, serviceAccountKubeconfig, sleep, waitFor } from './support/cluster.js';
+import { applyObjects, cluster, getJson, kubectl, kubectlOk, releaseActors, serviceAccountKubeconfig, sleep, waitFor } from './support/cluster.js';
 import { byKind, renderChart, REPO, type K8sObject } from './support/helm.js';
 import { reconcilerProcess, type ReconcilerProcess } from './support/reconcilerProcess.js';
 import { registerWebhooks, webhookProcess, type WebhookProcess } from './support/webhookProcess.js';
@@ -35,7 +35,6 @@ let configYaml: string;
 let webhookConfigs: K8sObject[];
 let clusterScoped: K8sObject[] = [];
 let amqpConn: amqp.ChannelModel;
-let foreignActors: Array<[string, string]> = [];
 
 const runtimeContainer = { name: 'asya-runtime', image: 'python:3.13-slim' };
 const actor = (name: string, spec: Record<string, unknown>) => ({
@@ -165,11 +164,6 @@ beforeAll(async () => {
   writeFileSync(join(reconciler.dir, 'rabbitmq-password'), 'guest');
   // As rendered: runtime.source=local with no script at runtime.scriptPath on this machine.
   expect(parse(configYaml).runtime.scriptPath).toBe('/etc/asya-runtime/asya_runtime.py');
-  // Actors of other e2e files: this reconciler watches every namespace and will add its finalizer to them;
-  // afterAll takes it off again so that nothing is left waiting for a reconciler that is gone.
-  foreignActors = (await getJson<{ items: any[] }>(['asyncactors', '--all-namespaces'])).items
-    .filter((a) => !(a.metadata.finalizers ?? []).includes('asya.sh/finalizer'))
-    .map((a) => [a.metadata.namespace, a.metadata.name]);
   await reconciler.start(hostConfig());
   await applyObjects(Object.values(ACTORS));
 }, 240_000);
@@ -177,16 +171,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await kubectl(['delete', 'asyncactors', '--all', '-n', NS, '--wait=true', '--timeout=60s']);
   await reconciler?.stop();
-  for (const [ns, name] of foreignActors) {
-    const a = await getJson(['asya', '-n', ns, name]).catch(() => undefined);
-    const finalizers = (a?.metadata.finalizers ?? []) as string[];
-    if (finalizers.includes('asya.sh/finalizer')) {
-      await kubectl(['patch', 'asya', '-n', ns, name, '--type=merge', '-p', JSON.stringify({ metadata: { finalizers: finalizers.filter((f) => f !== 'asya.sh/finalizer') } })]);
-    }
-  }
+  // This reconciler watched every namespace: nothing finalizes what it left (support/cluster.ts).
+  await releaseActors();
   await webhook?.stop();
   for (const o of clusterScoped) await kubectl(['delete', o.kind.toLowerCase(), o.metadata.name, '--ignore-not-found']);
-  // The actors' finalizers are gone with them; strip any that remain (a failed test) so the namespace goes.
   await kubectl(['delete', 'namespace', NS, SYSTEM_NS, '--wait=false']);
   await amqpConn?.close().catch(() => undefined);
   await Promise.all([rabbit?.destroy(), moto?.stop()]);

@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { FINALIZER } from '../../../src/names.js';
 
 export interface KubectlResult {
   code: number;
@@ -125,6 +126,28 @@ export async function getJson<T = any>(args: string[]): Promise<T> {
 }
 
 /** A kubeconfig that authenticates as ServiceAccount ns/name with a TokenRequest token. */
+/**
+ * Takes the reconciler's finalizer off every AsyncActor that still carries it; the number released. Each file
+ * calls it once its reconciler has stopped: files run one at a time, so no reconciler is left to finalize
+ * those actors (their broker may be gone too), and they would hold their namespace's deletion, and a later
+ * file's deletion of the CRD, for ever.
+ */
+export async function releaseActors(): Promise<number> {
+  const actors = await getJson<{ items: any[] }>(['asyncactors', '--all-namespaces']).catch(() => ({ items: [] as any[] }));
+  let released = 0;
+  for (const a of actors.items) {
+    const finalizers = (a.metadata.finalizers ?? []) as string[];
+    if (!finalizers.includes(FINALIZER)) continue;
+    const patch = JSON.stringify({ metadata: { finalizers: finalizers.filter((f) => f !== FINALIZER) } });
+    if ((await kubectl(['patch', 'asyncactors', '-n', a.metadata.namespace, a.metadata.name, '--type=merge', '-p', patch])).code === 0) {
+      released++;
+      // Said, because an actor a reconciler could not finalize may be a bug worth a look.
+      console.log(`released AsyncActor ${a.metadata.namespace}/${a.metadata.name} (${a.metadata.deletionTimestamp ? `being deleted since ${a.metadata.deletionTimestamp}` : 'not being deleted'}; conditions: ${JSON.stringify((a.status?.conditions ?? []).map((c: any) => `${c.type}=${c.status} ${c.reason}`))})`);
+    }
+  }
+  return released;
+}
+
 export async function serviceAccountKubeconfig(namespace: string, name: string): Promise<string> {
   const token = (await kubectlOk(['create', 'token', name, '-n', namespace, '--duration', '2h'])).trim();
   const dir = mkdtempSync(join(tmpdir(), 'asya-e2e-sa-'));

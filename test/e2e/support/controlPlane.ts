@@ -15,20 +15,14 @@
  *
  * Uses Node built-ins only, plus the `openssl` CLI for keys and certificates.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
-// A .ts specifier: this file is also loaded natively by Node (globalSetup.mjs, scripts/control-plane.ts); tsc rewrites it.
+// .ts specifiers: this file is also loaded natively by Node (globalSetup.mjs, scripts/control-plane.ts); tsc rewrites them.
 import { freePorts } from '../../support/ports.ts';
-
-export interface KubectlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { httpStatus, httpsGet, kill, mustRun, onExitOrSignal, procStartTime, run, sleep, spawnLogged, startWatchdog, tail, terminate, type ManagedProcess, type RunResult } from './processes.ts';
 
 export interface ControlPlane {
   /** Fresh temp dir holding certs, etcd data, kubeconfig (and logs by default). */
@@ -54,7 +48,7 @@ export interface ControlPlane {
    */
   publishOn(ip: string): Promise<void>;
   /** Runs the cached kubectl against this cluster (or `opts.kubeconfig`). Never throws on a non-zero exit. */
-  kubectl(args: string[], opts?: { input?: string; kubeconfig?: string }): Promise<KubectlResult>;
+  kubectl(args: string[], opts?: { input?: string; kubeconfig?: string }): Promise<RunResult>;
   /** Stops every process this control plane started and removes `dir` (unless ASYA_E2E_KEEP=1). */
   stop(): Promise<void>;
 }
@@ -78,24 +72,13 @@ export const EXTERNAL_METRICS_APISERVICE = 'v1beta1.external.metrics.k8s.io';
 /** The HPA controller's period and downscale stabilization in the e2e cluster (defaults: 15 s and 5 min). */
 export const HPA_SYNC_PERIOD = '2s';
 export const HPA_DOWNSCALE_STABILIZATION = '10s';
-const LOG_TAIL_LINES = 60;
 const STOP_GRACE_MS = 5_000;
-
-interface Managed {
-  name: string;
-  child: ChildProcess;
-  pid: number;
-  logFile: string;
-  exited: boolean;
-  exit: Promise<void>;
-  exitCode: number | null;
-  exitSignal: NodeJS.Signals | null;
-}
+const HTTP_TIMEOUT_MS = 5_000;
 
 /** A managed process failed to come up; `message` ends with the tail of its log. */
 class StartError extends Error {
-  readonly proc: Managed;
-  constructor(proc: Managed, message: string) {
+  readonly proc: ManagedProcess;
+  constructor(proc: ManagedProcess, message: string) {
     super(message);
     this.name = 'StartError';
     this.proc = proc;
@@ -106,19 +89,12 @@ class StartError extends Error {
 /* Process bookkeeping shared by every control plane of this Node process.  */
 /* ------------------------------------------------------------------------ */
 
-const live = new Set<Managed>();
+const live = new Set<ManagedProcess>();
 const liveDirs = new Set<string>();
-let hooksInstalled = false;
 
 function killAllNowSync(): void {
   for (const m of live) {
-    if (!m.exited) {
-      try {
-        process.kill(m.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
+    if (!m.exited) kill(m.pid, 'SIGKILL');
   }
   live.clear();
   for (const dir of liveDirs) {
@@ -139,41 +115,19 @@ function killAllNowSync(): void {
   liveDirs.clear();
 }
 
-function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', killAllNowSync);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    // Only take over a signal nobody else handles; then keep its default
-    // outcome (the process dies of that signal) after killing our children.
-    if (process.listenerCount(sig) > 0) continue;
-    const handler = (): void => {
-      killAllNowSync();
-      process.removeListener(sig, handler);
-      process.kill(process.pid, sig);
-    };
-    process.on(sig, handler);
-  }
-}
-
 /**
- * A small detached Node process that outlives us if we are SIGKILLed: when our
- * PID goes away it kills the PIDs listed in `<dir>/pids` (checking each one's
- * start time, so a recycled PID is never hit) and removes the dir.
+ * The watchdog of each control plane (startWatchdog), for when we are SIGKILLed: once our PID goes away it kills
+ * the PIDs listed in `<dir>/pids` (checking each one's start time, so a recycled PID is never hit) and removes
+ * the dir. Arguments: the dir, `1` to keep it.
  */
-function startWatchdog(dir: string, keep: boolean): ChildProcess {
-  const script = `
-    const fs = require('fs');
-    const [dir, parent, keep] = [process.argv[1], Number(process.argv[2]), process.argv[3] === '1'];
-    const startTime = (pid) => {
-      try {
-        const stat = fs.readFileSync('/proc/' + pid + '/stat', 'utf8');
-        return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-      } catch { return undefined; }
-    };
-    const alive = () => { try { process.kill(parent, 0); return process.ppid === parent; } catch { return false; } };
-    setInterval(() => {
-      if (alive()) return;
+const WATCHDOG_ON_ORPHANED = `
+      const [dir, keep] = [args[0], args[1] === '1'];
+      const startTime = (pid) => {
+        try {
+          const stat = fs.readFileSync('/proc/' + pid + '/stat', 'utf8');
+          return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+        } catch { return undefined; }
+      };
       let lines = [];
       try { lines = fs.readFileSync(dir + '/pids', 'utf8').split('\\n').filter(Boolean); } catch {}
       for (const line of lines) {
@@ -182,101 +136,11 @@ function startWatchdog(dir: string, keep: boolean): ChildProcess {
       }
       if (!keep) setTimeout(() => { try { fs.rmSync(dir, { recursive: true, force: true }); } catch {} process.exit(0); }, 500);
       else process.exit(0);
-    }, 1000);
-  `;
-  const child = spawn(process.execPath, ['-e', script, dir, String(process.pid), keep ? '1' : '0'], {
-    stdio: 'ignore',
-    detached: true,
-  });
-  child.unref();
-  return child;
-}
-
-function procStartTime(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
+`;
 
 /* ------------------------------------------------------------------------ */
 /* Small helpers.                                                           */
 /* ------------------------------------------------------------------------ */
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function tail(file: string, lines = LOG_TAIL_LINES): string {
-  try {
-    const text = fs.readFileSync(file, 'utf8');
-    return text.split('\n').slice(-lines - 1).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-function run(cmd: string, args: string[], opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<KubectlResult> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => resolve({ code: 127, stdout: '', stderr: `${cmd}: ${e.message}` }));
-    child.on('close', (code, signal) =>
-      resolve({
-        code: code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1),
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      }),
-    );
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(opts.input ?? '');
-  });
-}
-
-async function mustRun(cmd: string, args: string[], opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  const r = await run(cmd, args, opts);
-  if (r.code !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
-  }
-  return r.stdout;
-}
-
-/** GET over HTTPS; resolves with the status code, or 0 when nothing answers. */
-function httpsGet(url: string, opts: { ca?: Buffer; token?: string; insecure?: boolean }): Promise<{ status: number; body: string }> {
-  return new Promise((resolve) => {
-    const req = https.get(
-      url,
-      {
-        ca: opts.ca,
-        rejectUnauthorized: !opts.insecure,
-        headers: opts.token ? { Authorization: `Bearer ${opts.token}` } : {},
-        timeout: 5_000,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (b: Buffer) => chunks.push(b));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', () => resolve({ status: 0, body: '' }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve({ status: 0, body: '' }));
-  });
-}
-
-/** Plain-HTTP GET on loopback with the global fetch; 0 when nothing answers. */
-async function httpGet(url: string): Promise<number> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-    await res.arrayBuffer();
-    return res.status;
-  } catch {
-    return 0;
-  }
-}
 
 function resolveBinDir(explicit?: string): string {
   if (explicit) return path.resolve(explicit);
@@ -314,104 +178,43 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
   const pidFile = path.join(dir, 'pids');
   fs.writeFileSync(pidFile, '');
 
-  installExitHooks();
+  onExitOrSignal(killAllNowSync);
   liveDirs.add(dir);
-  const started: Managed[] = [];
-  const watchdog = startWatchdog(dir, keep);
+  const started: ManagedProcess[] = [];
+  const watchdog = startWatchdog(WATCHDOG_ON_ORPHANED, [dir, keep ? '1' : '0']);
 
-  const launch = (name: string, args: string[], env: NodeJS.ProcessEnv = {}): Managed => {
-    const logFile = path.join(logDir, `${name}.log`);
-    const fd = fs.openSync(logFile, 'a');
-    fs.writeSync(fd, `### ${new Date().toISOString()} ${bin(name)} ${args.join(' ')}\n`);
-    let child: ChildProcess;
-    try {
-      child = spawn(bin(name), args, {
-        cwd: dir,
-        env: { ...process.env, ...env },
-        stdio: ['ignore', fd, fd],
-      });
-    } finally {
-      fs.closeSync(fd);
-    }
-    if (child.pid === undefined) throw new Error(`failed to spawn ${bin(name)}\n${tail(logFile)}`);
-    const m: Managed = {
-      name,
-      child,
-      pid: child.pid,
-      logFile,
-      exited: false,
-      exitCode: null,
-      exitSignal: null,
-      exit: Promise.resolve(),
-    };
-    m.exit = new Promise<void>((resolve) => {
-      child.once('exit', (code, signal) => {
-        m.exited = true;
-        m.exitCode = code;
-        m.exitSignal = signal;
-        live.delete(m);
-        resolve();
-      });
-      child.once('error', () => {
-        m.exited = true;
-        live.delete(m);
-        resolve();
-      });
-    });
-    child.unref();
+  const launch = (name: string, args: string[], env: NodeJS.ProcessEnv = {}): ManagedProcess => {
+    const m = spawnLogged(name, bin(name), args, { cwd: dir, env: { ...process.env, ...env }, logFile: path.join(logDir, `${name}.log`) });
     live.add(m);
+    void m.exit.then(() => live.delete(m));
     started.push(m);
     fs.appendFileSync(pidFile, `${m.pid} ${procStartTime(m.pid) ?? ''}\n`);
     return m;
-  };
-
-  const terminate = async (m: Managed): Promise<void> => {
-    if (m.exited) return;
-    try {
-      process.kill(m.pid, 'SIGTERM');
-    } catch {
-      /* gone */
-    }
-    const timedOut = await Promise.race([m.exit.then(() => false), sleep(STOP_GRACE_MS).then(() => true)]);
-    if (timedOut && !m.exited) {
-      try {
-        process.kill(m.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      await Promise.race([m.exit, sleep(2_000)]);
-    }
   };
 
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    for (const m of [...started].reverse()) await terminate(m);
+    for (const m of [...started].reverse()) await terminate(m, STOP_GRACE_MS);
     try {
       fs.writeFileSync(pidFile, '');
     } catch {
       /* ignore */
     }
-    if (watchdog.pid !== undefined) {
-      try {
-        process.kill(watchdog.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    if (watchdog.pid !== undefined) kill(watchdog.pid, 'SIGKILL');
     liveDirs.delete(dir);
     if (!keep) fs.rmSync(dir, { recursive: true, force: true });
   };
 
-  const fail = (m: Managed, what: string): never => {
+  const fail = (m: ManagedProcess, what: string): never => {
     const state = m.exited ? `exited (code ${m.exitCode}, signal ${m.exitSignal})` : 'still running';
     const kept = keep || opts.logDir ? '' : ' (removed with the temp dir: pass logDir or set ASYA_E2E_KEEP=1 to keep it)';
     throw new StartError(m, `${m.name} ${what}; process ${state}.\n--- last lines of ${m.logFile}${kept} ---\n${tail(m.logFile)}`);
   };
 
   /** Polls `check` until true; fails with the process's log tail on timeout or early exit. */
-  const waitFor = async (m: Managed, what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> => {
+  const waitFor = async (m: ManagedProcess, what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (m.exited) return fail(m, `exited before ${what}`);
@@ -434,7 +237,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
         return await step(ports);
       } catch (e) {
         if (!(e instanceof StartError) || attempt >= 3 || !/address already in use/i.test(tail(e.proc.logFile, 20))) throw e;
-        await terminate(e.proc);
+        await terminate(e.proc, STOP_GRACE_MS);
         started.splice(started.indexOf(e.proc), 1);
       }
     }
@@ -478,7 +281,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
         '--unsafe-no-fsync',
         '--log-level=warn',
       ]);
-      await waitFor(etcd, 'healthy (/health)', 30_000, async () => (await httpGet(`${url}/health`)) === 200);
+      await waitFor(etcd, 'healthy (/health)', 30_000, async () => (await httpStatus(`${url}/health`, HTTP_TIMEOUT_MS)) === 200);
       return url;
     });
 
@@ -522,7 +325,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
           if (!fs.existsSync(caFile)) return false;
           ca = fs.readFileSync(caFile);
         }
-        return (await httpsGet(`${url}/readyz`, { ca, token })).status === 200;
+        return (await httpsGet(`${url}/readyz`, { ca, token, timeoutMs: HTTP_TIMEOUT_MS })).status === 200;
       });
       return url;
     });
@@ -588,11 +391,11 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
         kcm,
         'creating ServiceAccount default/default',
         90_000,
-        async () => (await httpsGet(`${server}/api/v1/namespaces/default/serviceaccounts/default`, { ca, token })).status === 200,
+        async () => (await httpsGet(`${server}/api/v1/namespaces/default/serviceaccounts/default`, { ca, token, timeoutMs: HTTP_TIMEOUT_MS })).status === 200,
       );
     });
 
-    const kubectl = (args: string[], o: { input?: string; kubeconfig?: string } = {}): Promise<KubectlResult> =>
+    const kubectl = (args: string[], o: { input?: string; kubeconfig?: string } = {}): Promise<RunResult> =>
       run(bin('kubectl'), [`--kubeconfig=${o.kubeconfig ?? kubeconfig}`, ...args], {
         input: o.input,
         env: { ...process.env, KUBECONFIG: o.kubeconfig ?? kubeconfig },
@@ -640,8 +443,8 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
           },
         );
         await waitFor(keda, 'healthy (/healthz and /readyz)', 120_000, async () => {
-          const h = await httpGet(`http://127.0.0.1:${healthPort}/healthz`);
-          return h === 200 && (await httpGet(`http://127.0.0.1:${healthPort}/readyz`)) === 200;
+          const h = await httpStatus(`http://127.0.0.1:${healthPort}/healthz`, HTTP_TIMEOUT_MS);
+          return h === 200 && (await httpStatus(`http://127.0.0.1:${healthPort}/readyz`, HTTP_TIMEOUT_MS)) === 200;
         });
         return grpcPort as number;
       });
@@ -669,7 +472,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
           ],
           { KUBECONFIG: kubeconfig, KEDA_CLUSTER_OBJECT_NAMESPACE: 'keda', POD_NAMESPACE: 'keda', WATCH_NAMESPACE: '' },
         );
-        await waitFor(adapter, 'ready (/readyz)', 120_000, async () => (await httpsGet(`https://127.0.0.1:${securePort}/readyz`, { insecure: true })).status === 200);
+        await waitFor(adapter, 'ready (/readyz)', 120_000, async () => (await httpsGet(`https://127.0.0.1:${securePort}/readyz`, { insecure: true, timeoutMs: HTTP_TIMEOUT_MS })).status === 200);
         return securePort as number;
       });
     }

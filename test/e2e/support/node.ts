@@ -4,9 +4,9 @@
  *   kube-scheduler -> kubelet -> containerd (CRI) -> runc, CNI bridge + host-local; kube-proxy; cluster DNS
  *
  * containerd, runc and the CNI plugins are Debian's packages (scripts/ci-setup.d/07-node.sh); kubelet and
- * kube-scheduler are built with the control plane (scripts/e2e-tools.sh); the images are written here, without
- * Docker or a registry, from what scripts/e2e-node-tools.sh caches (pause and sidecar binaries, a Debian root
- * file system with Python 3.13) and imported into containerd at start.
+ * kube-scheduler are built with the control plane (scripts/e2e-tools.sh); the images are written here (with
+ * images.ts), without Docker or a registry, from what scripts/e2e-node-tools.sh caches (pause and sidecar
+ * binaries, a Debian root file system with Python 3.13) and imported into containerd at start.
  *
  * Everything the node makes lives under a fresh temp dir, a cgroup of its own (`/asya-e2e-<id>` in every
  * hierarchy) and a bridge of its own on a private /24 whose gateway address is also the node IP (the one host
@@ -27,14 +27,17 @@
  * Needs root. Node built-ins only, plus `ip`, `unshare`, `nsenter`, `ctr` and the binaries above. Only erasable
  * TypeScript syntax: Node runs this file directly (globalSetup, scripts/control-plane.ts, the watchdog).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+// .ts specifiers, as Node loads this file directly (see above); tsc rewrites them.
+import { freePorts } from '../../support/ports.ts';
+import { cachedImageArchive, cachedSha256, dirEntries, fileEntries, importImageArchive, writeImageArchive, writeLayer, type ImageSpec, type Layer } from './images.ts';
+import { httpStatus, httpsGet, kill, mustRun, onExitOrSignal, procStartTime, run, sleep, sleepSync, spawnLogged, startWatchdog, tail, terminate, type ManagedProcess, type RunResult } from './processes.ts';
 
 /** Image references as pods use them (pinned tags; imported, never pulled). */
 export const NODE_IMAGES = {
@@ -104,12 +107,6 @@ export interface StartNodeOptions {
   subnet?: string;
 }
 
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** What cleanup needs, written to `<dir>/node.json` as the node starts (read by the watchdog). */
 export interface NodeManifest {
   dir: string;
@@ -137,370 +134,11 @@ export const REPO_ROOT = ((): string => {
   return d;
 })();
 const STOP_GRACE_MS = 5_000;
-const LOG_TAIL_LINES = 60;
+const HTTP_TIMEOUT_MS = 3_000;
 
 /* ------------------------------------------------------------------------ */
-/* Small helpers (the same shapes as controlPlane.ts).                      */
+/* The node's images, written with images.ts.                               */
 /* ------------------------------------------------------------------------ */
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-export function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => resolve({ code: 127, stdout: '', stderr: `${cmd}: ${e.message}` }));
-    child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve({
-        code: code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1),
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(opts.input ?? '');
-  });
-}
-
-async function mustRun(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  const r = await run(cmd, args, opts);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
-function tail(file: string, lines = LOG_TAIL_LINES): string {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-function procStartTime(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  try {
-    const ports: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const srv = net.createServer();
-      servers.push(srv);
-      await new Promise<void>((resolve, reject) => {
-        srv.once('error', reject);
-        srv.listen(0, '127.0.0.1', () => resolve());
-      });
-      ports.push((srv.address() as net.AddressInfo).port);
-    }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  }
-}
-
-/** Plain-HTTP GET; its status, 0 when nothing answers. */
-async function httpStatus(url: string): Promise<number> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(3_000) });
-    await res.arrayBuffer();
-    return res.status;
-  } catch {
-    return 0;
-  }
-}
-
-/** GET with TLS verification off (kube-scheduler's self-signed health endpoint); 0 when nothing answers. */
-function insecureGet(url: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = https.get(url, { rejectUnauthorized: false, timeout: 3_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', () => resolve(0));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve(0));
-  });
-}
-
-/* ------------------------------------------------------------------------ */
-/* Image archives (docker-save format) written without Docker.              */
-/* ------------------------------------------------------------------------ */
-
-/** One entry of a layer tar: a directory, a file (bytes or a file on disk) or a symlink. */
-export interface TarEntry {
-  /** Path inside the image, without a leading slash; directories without a trailing slash. */
-  name: string;
-  type: 'file' | 'dir' | 'symlink';
-  mode?: number;
-  data?: Buffer;
-  /** A file on disk to copy (instead of `data`). */
-  source?: string;
-  linkname?: string;
-  uid?: number;
-  gid?: number;
-}
-
-function octal(value: number, width: number): string {
-  return value.toString(8).padStart(width - 1, '0') + '\0';
-}
-
-function tarHeader(name: string, type: string, size: number, e: { mode: number; uid: number; gid: number; linkname?: string }): Buffer {
-  const h = Buffer.alloc(512);
-  const nameBuf = Buffer.from(name, 'utf8');
-  const linkBuf = Buffer.from(e.linkname ?? '', 'utf8');
-  if (nameBuf.length > 100 || linkBuf.length > 100) throw new Error(`tar: name too long for a ustar header: ${name}`);
-  nameBuf.copy(h, 0);
-  h.write(octal(e.mode, 8), 100, 'ascii');
-  h.write(octal(e.uid, 8), 108, 'ascii');
-  h.write(octal(e.gid, 8), 116, 'ascii');
-  h.write(octal(size, 12), 124, 'ascii');
-  h.write(octal(0, 12), 136, 'ascii'); // mtime: 0, for reproducible layers
-  h.write('        ', 148, 'ascii');
-  h.write(type, 156, 'ascii');
-  linkBuf.copy(h, 157);
-  h.write('ustar\0', 257, 'ascii');
-  h.write('00', 263, 'ascii');
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(octal(sum, 7) + ' ', 148, 'ascii');
-  return h;
-}
-
-/** A PAX record `"<len> key=value\n"`, whose length counts its own digits. */
-function paxRecord(key: string, value: string): string {
-  const body = ` ${key}=${value}\n`;
-  let len = Buffer.byteLength(body) + 1;
-  while (String(len).length + Buffer.byteLength(body) !== len) len = String(len).length + Buffer.byteLength(body);
-  return `${len}${body}`;
-}
-
-/**
- * Writes a tar of `entries` (in the given order) to `file` and returns its sha256 (hex). Long names get a PAX
- * header; owners are numeric, times are 0. Files on disk are streamed.
- */
-export function writeTar(file: string, entries: TarEntry[]): string {
-  const hash = crypto.createHash('sha256');
-  const fd = fs.openSync(file, 'w');
-  const write = (b: Buffer): void => {
-    hash.update(b);
-    let off = 0;
-    while (off < b.length) off += fs.writeSync(fd, b, off);
-  };
-  const pad = (size: number): void => {
-    if (size % 512 !== 0) write(Buffer.alloc(512 - (size % 512)));
-  };
-  try {
-    const chunk = Buffer.alloc(1 << 20);
-    for (const e of entries) {
-      const name = e.type === 'dir' ? `${e.name.replace(/\/+$/, '')}/` : e.name;
-      const meta = { mode: e.mode ?? (e.type === 'dir' ? 0o755 : e.type === 'symlink' ? 0o777 : 0o644), uid: e.uid ?? 0, gid: e.gid ?? 0, linkname: e.linkname };
-      const size = e.type === 'file' ? (e.data ? e.data.length : fs.statSync(e.source ?? '').size) : 0;
-      if (Buffer.byteLength(name) > 100 || Buffer.byteLength(e.linkname ?? '') > 100) {
-        const pax = Buffer.from(paxRecord('path', name) + (e.linkname ? paxRecord('linkpath', e.linkname) : ''), 'utf8');
-        write(tarHeader('PaxHeader', 'x', pax.length, { mode: 0o644, uid: 0, gid: 0 }));
-        write(pax);
-        pad(pax.length);
-        write(tarHeader(name.slice(0, 99), e.type === 'file' ? '0' : e.type === 'dir' ? '5' : '2', size, { ...meta, linkname: (e.linkname ?? '').slice(0, 99) }));
-      } else {
-        write(tarHeader(name, e.type === 'file' ? '0' : e.type === 'dir' ? '5' : '2', size, meta));
-      }
-      if (e.type !== 'file') continue;
-      if (e.data) {
-        write(e.data);
-      } else {
-        const src = fs.openSync(e.source ?? '', 'r');
-        try {
-          let copied = 0;
-          for (;;) {
-            const n = fs.readSync(src, chunk, 0, chunk.length, null);
-            if (n === 0) break;
-            write(chunk.subarray(0, n));
-            copied += n;
-          }
-          if (copied !== size) throw new Error(`tar: ${e.source} changed size while being copied`);
-        } finally {
-          fs.closeSync(src);
-        }
-      }
-      pad(size);
-    }
-    write(Buffer.alloc(1024));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
-}
-
-/** Directory entries for every parent of `p` (`a/b/c` -> `a`, `a/b`), root-owned 0755. */
-function parentDirs(p: string): TarEntry[] {
-  const parts = p.split('/').filter(Boolean);
-  return parts.slice(0, -1).map((_, i) => ({ name: parts.slice(0, i + 1).join('/'), type: 'dir' as const }));
-}
-
-/**
- * Entries copying the regular files of `srcDir` (recursively, sorted, without __pycache__/*.pyc) to `destDir`
- * in the image, with their parent directories.
- */
-export function dirEntries(srcDir: string, destDir: string): TarEntry[] {
-  const dest = destDir.replace(/^\/+|\/+$/g, '');
-  const out: TarEntry[] = [...parentDirs(`${dest}/x`)];
-  const walk = (rel: string): void => {
-    const names = fs.readdirSync(path.join(srcDir, rel)).sort();
-    for (const n of names) {
-      if (n === '__pycache__' || n.endsWith('.pyc')) continue;
-      const r = rel ? `${rel}/${n}` : n;
-      const st = fs.statSync(path.join(srcDir, r));
-      if (st.isDirectory()) {
-        out.push({ name: `${dest}/${r}`, type: 'dir' });
-        walk(r);
-      } else if (st.isFile()) {
-        out.push({ name: `${dest}/${r}`, type: 'file', source: path.join(srcDir, r), mode: st.mode & 0o111 ? 0o755 : 0o644 });
-      }
-    }
-  };
-  walk('');
-  return out;
-}
-
-/** Entries for in-memory files at absolute image paths, with their parent directories (deduplicated, sorted). */
-export function fileEntries(files: Record<string, string | Buffer>, mode = 0o644): TarEntry[] {
-  const seen = new Set<string>();
-  const out: TarEntry[] = [];
-  for (const p of Object.keys(files).sort()) {
-    const name = p.replace(/^\/+/, '');
-    for (const d of parentDirs(name)) {
-      if (seen.has(d.name)) continue;
-      seen.add(d.name);
-      out.push(d);
-    }
-    const v = files[p] as string | Buffer;
-    out.push({ name, type: 'file', data: Buffer.isBuffer(v) ? v : Buffer.from(v, 'utf8'), mode });
-  }
-  return out;
-}
-
-export interface Layer {
-  /** An uncompressed layer tar. */
-  file: string;
-  /** sha256 (hex) of `file`. */
-  sha256: string;
-}
-
-export interface ImageConfig {
-  Entrypoint?: string[];
-  Cmd?: string[];
-  Env?: string[];
-  WorkingDir?: string;
-  User?: string;
-}
-
-export interface ImageSpec {
-  /** e.g. `asya-python:e2e` (containerd stores it as docker.io/library/asya-python:e2e). */
-  ref: string;
-  layers: Layer[];
-  config: ImageConfig;
-}
-
-const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
-
-/** The OCI image config JSON of an image (fixed creation time: same inputs, same image ID). */
-function imageConfigJson(spec: ImageSpec): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      architecture: GOARCH[process.arch] ?? process.arch,
-      os: 'linux',
-      created: '1970-01-01T00:00:00Z',
-      config: spec.config,
-      rootfs: { type: 'layers', diff_ids: spec.layers.map((l) => `sha256:${l.sha256}`) },
-    }),
-  );
-}
-
-/** A key for an archive of these images: changes whenever a config, a tag or a layer does. */
-export function imagesKey(specs: ImageSpec[]): string {
-  const h = crypto.createHash('sha256');
-  for (const s of specs) h.update(`${s.ref}\n`).update(imageConfigJson(s)).update('\n');
-  return h.digest('hex').slice(0, 16);
-}
-
-/** Writes a `docker save`-format archive of `specs` (layers shared between images are stored once). */
-export function writeImageArchive(file: string, specs: ImageSpec[]): void {
-  const entries: TarEntry[] = [];
-  const manifest: Array<{ Config: string; RepoTags: string[]; Layers: string[] }> = [];
-  const layersSeen = new Set<string>();
-  for (const s of specs) {
-    const cfg = imageConfigJson(s);
-    const cfgName = `${crypto.createHash('sha256').update(cfg).digest('hex')}.json`;
-    entries.push({ name: cfgName, type: 'file', data: cfg });
-    for (const l of s.layers) {
-      if (layersSeen.has(l.sha256)) continue;
-      layersSeen.add(l.sha256);
-      entries.push({ name: l.sha256, type: 'dir' }, { name: `${l.sha256}/layer.tar`, type: 'file', source: l.file });
-    }
-    manifest.push({ Config: cfgName, RepoTags: [s.ref], Layers: s.layers.map((l) => `${l.sha256}/layer.tar`) });
-  }
-  entries.push({ name: 'manifest.json', type: 'file', data: Buffer.from(JSON.stringify(manifest)) });
-  const tmp = `${file}.tmp.${process.pid}`;
-  try {
-    writeTar(tmp, entries);
-    fs.renameSync(tmp, file);
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-}
-
-/** A layer tar of `entries` written to `<dir>/<name>-<sha>.tar` (kept if already there). */
-export function writeLayer(dir: string, name: string, entries: TarEntry[]): Layer {
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${name}.tmp.${process.pid}.${crypto.randomBytes(4).toString('hex')}`);
-  const sha256 = writeTar(tmp, entries);
-  const file = path.join(dir, `${name}-${sha256.slice(0, 16)}.tar`);
-  if (fs.existsSync(file)) fs.rmSync(tmp);
-  else fs.renameSync(tmp, file);
-  return { file, sha256 };
-}
-
-/** sha256 of a big file, remembered in `<file>.sha256` (the file never changes: its dir is keyed). */
-export function cachedSha256(file: string): string {
-  const memo = `${file}.sha256`;
-  try {
-    const v = fs.readFileSync(memo, 'utf8').trim();
-    if (/^[0-9a-f]{64}$/.test(v)) return v;
-  } catch {
-    /* not yet */
-  }
-  const h = crypto.createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  const buf = Buffer.alloc(1 << 20);
-  try {
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  const v = h.digest('hex');
-  fs.writeFileSync(`${memo}.tmp.${process.pid}`, `${v}\n`);
-  fs.renameSync(`${memo}.tmp.${process.pid}`, memo);
-  return v;
-}
 
 /** Paths of what scripts/e2e-node-tools.sh built (it prints them without building with --print-paths). */
 export interface NodeArtifacts {
@@ -580,28 +218,6 @@ export function nodeImageSpecs(a: NodeArtifacts): ImageSpec[] {
     },
     { ref: NODE_IMAGES.crew, layers: [rootfs, crew], config: { Cmd: ['python3'], WorkingDir: '/app', Env: [...PYTHON_ENV, 'PYTHONPATH=/app'] } },
   ];
-}
-
-/**
- * The archive of `specs` in the image cache, written if missing (`<prefix>-<key>.tar`); older archives with the
- * same prefix are removed so the cache does not grow with every change of a handler file.
- */
-export function cachedImageArchive(imageCache: string, prefix: string, specs: ImageSpec[]): string {
-  fs.mkdirSync(imageCache, { recursive: true });
-  const file = path.join(imageCache, `${prefix}-${imagesKey(specs)}.tar`);
-  if (!fs.existsSync(file)) {
-    writeImageArchive(file, specs);
-    for (const f of fs.readdirSync(imageCache)) {
-      if (f.startsWith(`${prefix}-`) && f.endsWith('.tar') && path.join(imageCache, f) !== file) fs.rmSync(path.join(imageCache, f), { force: true });
-    }
-  }
-  return file;
-}
-
-/** Imports a docker-save or OCI archive into the node's containerd (namespace k8s.io, where the CRI looks). */
-export async function importImageArchive(containerdSocket: string, archive: string): Promise<void> {
-  const r = await run('ctr', ['--address', containerdSocket, '--namespace', 'k8s.io', 'images', 'import', archive], { timeoutMs: 300_000 });
-  if (r.code !== 0) throw new Error(`ctr images import ${archive} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
 }
 
 /**
@@ -716,25 +332,13 @@ export function cleanupNodeSync(m: NodeManifest): void {
   }
   const mountNs = m.mountNs && !foreignNs.has(m.mountNs) ? m.mountNs : undefined;
   for (const { pid, start } of m.pids) {
-    if (procStartTime(pid) === start) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    if (procStartTime(pid) === start) kill(pid, 'SIGKILL');
   }
   const roots = m.cgroupMounts.map((mp) => path.join(mp, m.cgroupName));
   for (let i = 0; i < 100; i++) {
     const victims = [...cgroupPids(roots.flatMap(cgroupTree)), ...(mountNs ? pidsInMountNs(mountNs) : [])].filter((p) => p !== process.pid);
     if (victims.length === 0) break;
-    for (const p of victims) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    for (const p of victims) kill(p, 'SIGKILL');
     sleepSync(50);
   }
   // kube-proxy's chains (KUBE-SERVICES, KUBE-FORWARD, ... and the jumps to them), then the node's own rules.
@@ -742,13 +346,7 @@ export function cleanupNodeSync(m: NodeManifest): void {
   for (const rule of m.iptablesRules ?? []) {
     for (let i = 0; i < 10 && spawnSync('iptables', ['-w', '5', '-D', ...rule], { stdio: 'ignore' }).status === 0; i++);
   }
-  if (m.lock && procStartTime(m.lock.pid) === m.lock.start) {
-    try {
-      process.kill(m.lock.pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+  if (m.lock && procStartTime(m.lock.pid) === m.lock.start) kill(m.lock.pid, 'SIGKILL');
   if (m.bridge && fs.existsSync(`/sys/class/net/${m.bridge}`)) spawnSync('ip', ['link', 'del', m.bridge], { stdio: 'ignore' });
   for (let i = 0; i < 40; i++) {
     let left = 0;
@@ -777,61 +375,29 @@ export function cleanupNodeSync(m: NodeManifest): void {
 /* ------------------------------------------------------------------------ */
 
 const liveNodes = new Map<string, () => NodeManifest>();
-let hooksInstalled = false;
 
-function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', () => {
-    for (const get of liveNodes.values()) {
-      try {
-        cleanupNodeSync(get());
-      } catch {
-        /* the watchdog retries */
-      }
+function cleanupLiveNodesSync(): void {
+  for (const get of liveNodes.values()) {
+    try {
+      cleanupNodeSync(get());
+    } catch {
+      /* the watchdog retries */
     }
-    liveNodes.clear();
-  });
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    if (process.listenerCount(sig) > 0) continue;
-    const handler = (): void => {
-      for (const get of liveNodes.values()) {
-        try {
-          cleanupNodeSync(get());
-        } catch {
-          /* the watchdog retries */
-        }
-      }
-      liveNodes.clear();
-      process.removeListener(sig, handler);
-      process.kill(process.pid, sig);
-    };
-    process.on(sig, handler);
   }
+  liveNodes.clear();
 }
 
 /**
- * A detached Node process that outlives us if we are SIGKILLed: when our PID goes away it runs
- * cleanupNodeSync on `<dir>/node.json`, importing this very file (Node strips its types).
+ * The watchdog of each node (startWatchdog), for when we are SIGKILLed: once our PID goes away it runs
+ * cleanupNodeSync on `<dir>/node.json`, importing this very file (Node strips its types). Arguments: the
+ * manifest file, this file's URL.
  */
-function startWatchdog(manifestFile: string): ChildProcess {
-  const self = new URL(import.meta.url).href;
-  const script = `
-    const fs = require('fs');
-    const [manifest, parent, self] = [process.argv[1], Number(process.argv[2]), process.argv[3]];
-    const alive = () => { try { process.kill(parent, 0); return process.ppid === parent; } catch { return false; } };
-    const timer = setInterval(() => {
-      if (alive()) return;
-      clearInterval(timer);
+const WATCHDOG_ON_ORPHANED = `
+      const [manifest, self] = args;
       let m;
       try { m = JSON.parse(fs.readFileSync(manifest, 'utf8')); } catch { process.exit(0); }
       import(self).then((mod) => { mod.cleanupNodeSync(m); process.exit(0); }, () => process.exit(1));
-    }, 1000);
-  `;
-  const child = spawn(process.execPath, ['-e', script, manifestFile, String(process.pid), self], { stdio: 'ignore', detached: true });
-  child.unref();
-  return child;
-}
+`;
 
 /* ------------------------------------------------------------------------ */
 /* The node.                                                                */
@@ -1182,52 +748,23 @@ export async function startNode(cp: NodeControlPlane, opts: StartNodeOptions = {
     fs.renameSync(`${manifestFile}.tmp`, manifestFile);
   };
   saveManifest();
-  installExitHooks();
+  onExitOrSignal(cleanupLiveNodesSync);
   liveNodes.set(dir, () => manifest);
-  const watchdog = startWatchdog(manifestFile);
+  const watchdog = startWatchdog(WATCHDOG_ON_ORPHANED, [manifestFile, new URL(import.meta.url).href]);
 
-  interface Proc {
-    name: string;
-    child: ChildProcess;
-    pid: number;
-    logFile: string;
-    exited: boolean;
-    exit: Promise<void>;
-  }
-  const procs: Proc[] = [];
-  const launch = (name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): Proc => {
-    const logFile = path.join(logDir, `${name}.log`);
-    const fd = fs.openSync(logFile, 'a');
-    fs.writeSync(fd, `### ${new Date().toISOString()} ${cmd} ${args.join(' ')}\n`);
-    let child: ChildProcess;
-    try {
-      child = spawn(cmd, args, { cwd: dir, env, stdio: ['ignore', fd, fd] });
-    } finally {
-      fs.closeSync(fd);
-    }
-    if (child.pid === undefined) throw new Error(`failed to spawn ${cmd}\n${tail(logFile)}`);
-    const proc: Proc = { name, child, pid: child.pid, logFile, exited: false, exit: Promise.resolve() };
-    proc.exit = new Promise<void>((resolve) => {
-      child.once('exit', () => {
-        proc.exited = true;
-        resolve();
-      });
-      child.once('error', () => {
-        proc.exited = true;
-        resolve();
-      });
-    });
-    child.unref();
+  const procs: ManagedProcess[] = [];
+  const launch = (name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ManagedProcess => {
+    const proc = spawnLogged(name, cmd, args, { cwd: dir, env, logFile: path.join(logDir, `${name}.log`) });
     procs.push(proc);
     manifest.pids.push({ pid: proc.pid, start: procStartTime(proc.pid) ?? '' });
     saveManifest();
     return proc;
   };
-  const fail = (proc: Proc, what: string, extra = ''): never => {
+  const fail = (proc: ManagedProcess, what: string, extra = ''): never => {
     const kept = keep || opts.logDir ? '' : ' (removed with the node dir: set ASYA_E2E_KEEP=1 to keep it)';
     throw new Error(`${proc.name} ${what}; process ${proc.exited ? 'exited' : 'still running'}.${extra}\n--- last lines of ${proc.logFile}${kept} ---\n${tail(proc.logFile)}`);
   };
-  const waitFor = async (proc: Proc, what: string, timeoutMs: number, check: () => Promise<boolean>, extra = (): string => ''): Promise<void> => {
+  const waitFor = async (proc: ManagedProcess, what: string, timeoutMs: number, check: () => Promise<boolean>, extra = (): string => ''): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (proc.exited) return fail(proc, `exited before ${what}`, extra());
@@ -1236,24 +773,6 @@ export async function startNode(cp: NodeControlPlane, opts: StartNodeOptions = {
       await sleep(200);
     }
   };
-  const terminate = async (proc: Proc): Promise<void> => {
-    if (proc.exited) return;
-    try {
-      process.kill(proc.pid, 'SIGTERM');
-    } catch {
-      /* gone */
-    }
-    const timedOut = await Promise.race([proc.exit.then(() => false), sleep(STOP_GRACE_MS).then(() => true)]);
-    if (timedOut && !proc.exited) {
-      try {
-        process.kill(proc.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      await Promise.race([proc.exit, sleep(2_000)]);
-    }
-  };
-
   let stopped = false;
   let stopDns: (() => Promise<void>) | undefined;
   const stop = async (): Promise<void> => {
@@ -1264,15 +783,9 @@ export async function startNode(cp: NodeControlPlane, opts: StartNodeOptions = {
     // pods and shims go with the cgroups; kube-proxy last (cleanupNodeSync removes its rules).
     for (const name of ['kubelet', 'kube-scheduler', 'containerd', 'kube-proxy']) {
       const proc = procs.find((x) => x.name === name);
-      if (proc) await terminate(proc);
+      if (proc) await terminate(proc, STOP_GRACE_MS);
     }
-    if (watchdog.pid !== undefined) {
-      try {
-        process.kill(watchdog.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    if (watchdog.pid !== undefined) kill(watchdog.pid, 'SIGKILL');
     cleanupNodeSync(manifest);
     liveNodes.delete(dir);
   };
@@ -1371,7 +884,7 @@ export async function startNode(cp: NodeControlPlane, opts: StartNodeOptions = {
       [`--kubeconfig=${cp.kubeconfig}`, '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${schedPort}`, '--v=1'],
       { ...process.env },
     );
-    await waitFor(scheduler, 'healthy (/healthz)', 60_000, async () => (await insecureGet(`https://127.0.0.1:${schedPort}/healthz`)) === 200);
+    await waitFor(scheduler, 'healthy (/healthz)', 60_000, async () => (await httpsGet(`https://127.0.0.1:${schedPort}/healthz`, { insecure: true, timeoutMs: HTTP_TIMEOUT_MS })).status === 200);
     step('scheduler');
 
     /* ---- kubelet, in containerd's mount namespace ---- */
@@ -1455,7 +968,7 @@ export async function startNode(cp: NodeControlPlane, opts: StartNodeOptions = {
       manifest.kubeProxy = bin('kube-proxy');
       saveManifest();
       const proxy = launch('kube-proxy', bin('kube-proxy'), [`--config=${p('kube-proxy.yaml')}`, '--v=1'], { ...process.env });
-      await waitFor(proxy, 'healthy (/healthz, rules synced)', 60_000, async () => (await httpStatus(`http://127.0.0.1:${proxyHealthPort}/healthz`)) === 200);
+      await waitFor(proxy, 'healthy (/healthz, rules synced)', 60_000, async () => (await httpStatus(`http://127.0.0.1:${proxyHealthPort}/healthz`, HTTP_TIMEOUT_MS)) === 200);
       step('kube-proxy');
     }
 

@@ -5,8 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { FINALIZER } from '../../../src/names.js';
-import { applyObjects, getJson, kubectl, serviceAccountKubeconfig } from './cluster.js';
+import { applyObjects, kubectl, releaseActors, serviceAccountKubeconfig } from './cluster.js';
 import { byKind, renderChart, type K8sObject } from './helm.js';
 import { reconcilerProcess, type ReconcilerProcess } from './reconcilerProcess.js';
 import { registerWebhooks, webhookProcess, type WebhookProcess } from './webhookProcess.js';
@@ -81,11 +80,6 @@ export async function startOperatorOnHost(o: HostOperatorOptions): Promise<HostO
     edit?.(cfg);
     return stringify(cfg);
   };
-  // Actors of other e2e files: this reconciler watches every namespace and adds its finalizer to them; stop()
-  // takes it off again so that nothing is left waiting for a reconciler that is gone.
-  const foreign = (await getJson<{ items: any[] }>(['asyncactors', '--all-namespaces'])).items
-    .filter((a) => !(a.metadata.finalizers ?? []).includes(FINALIZER))
-    .map((a) => [a.metadata.namespace, a.metadata.name] as const);
   await reconciler.start(hostConfig());
 
   return {
@@ -98,13 +92,8 @@ export async function startOperatorOnHost(o: HostOperatorOptions): Promise<HostO
     registerWebhooks: register,
     async stop() {
       await reconciler.stop();
-      for (const [ns, name] of foreign) {
-        const a = await getJson(['asyncactors', '-n', ns, name]).catch(() => undefined);
-        const finalizers = (a?.metadata.finalizers ?? []) as string[];
-        if (finalizers.includes(FINALIZER)) {
-          await kubectl(['patch', 'asyncactors', '-n', ns, name, '--type=merge', '-p', JSON.stringify({ metadata: { finalizers: finalizers.filter((f) => f !== FINALIZER) } })]);
-        }
-      }
+      // This reconciler watched every namespace: nothing finalizes what it left (support/cluster.ts).
+      await releaseActors();
       await webhook.stop();
       for (const x of clusterScoped) await kubectl(['delete', x.kind.toLowerCase(), x.metadata.name, '--ignore-not-found']);
     },

@@ -1,5 +1,5 @@
 // The operator's image without Docker: what the Dockerfile's runtime stage holds, read from the Dockerfile itself
-// and written as an image archive for the e2e node (support/node.ts writes the other images the same way).
+// and written as an image archive for the e2e node (with support/images.ts, as support/node.ts writes the other images).
 //
 //   FROM node:${NODE_VERSION}-bookworm-slim  -> a Debian bookworm minbase root (scripts/e2e-node-tools.sh) and
 //                                               the `node` binary of the `node` devDependency, which must be
@@ -15,7 +15,8 @@ import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT, cachedImageArchive, cachedSha256, dirEntries, nodeArtifacts, writeLayer, type ImageConfig, type ImageSpec, type Layer, type TarEntry } from './node.js';
+import { cachedImageArchive, cachedSha256, dirEntries, writeLayer, type ImageConfig, type ImageSpec, type Layer, type TarEntry } from './images.js';
+import { REPO_ROOT, nodeArtifacts } from './node.js';
 
 const REPO = REPO_ROOT;
 
