@@ -8,7 +8,7 @@
 //  3. admission latency (BENCH_PODS pods per batch, BENCH_CONCURRENCY in flight, batches alternating) through
 //     the API server of the large run to two webhooks of ours: the one whose cache holds every actor, and a
 //     second one whose cache holds one actor (its informer watches a second, empty control plane).
-// Env: BENCH_SCALE_SIZES (200,2000), BENCH_SCALE_ROUNDS (1), BENCH_SCALE_KEDA (0), BENCH_OURS_CONCURRENCY (4),
+// Env: BENCH_SCALE_SIZES (200,2000), BENCH_SCALE_ROUNDS (1), BENCH_SCALE_KEDA (0), BENCH_OURS_CONCURRENCY (the chart's),
 //      BENCH_RESYNC_S (36000: the chart's), BENCH_PODS (300), BENCH_ADMISSION_ROUNDS (3), BENCH_CONCURRENCY (10),
 //      BENCH_NODE_FLAGS (extra node flags for both processes, e.g. --max-old-space-size=160 or --cpu-prof),
 //      BENCH_SCALE_ADMISSION (1; 0 skips step 3),
@@ -30,7 +30,7 @@ import { converge } from './support/phases.js';
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? '200,2000').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 1);
 const WITH_KEDA = process.env.BENCH_SCALE_KEDA === '1';
-const CONCURRENCY = Number(process.env.BENCH_OURS_CONCURRENCY ?? 4);
+const CONCURRENCY = process.env.BENCH_OURS_CONCURRENCY ? Number(process.env.BENCH_OURS_CONCURRENCY) : undefined;
 const RESYNC_S = Number(process.env.BENCH_RESYNC_S ?? 36000);
 const PODS = Number(process.env.BENCH_PODS ?? 300);
 const ADMISSION_ROUNDS = Number(process.env.BENCH_ADMISSION_ROUNDS ?? 3);
@@ -192,7 +192,7 @@ async function sizeRun(n: number, binDir: string, withAdmission: boolean): Promi
     await actorNamespace(cp, NS);
     op = await startOurs(cp, dir, { ns: NS, rabbitPort: rabbit.port, concurrency: CONCURRENCY, resyncSeconds: RESYNC_S, nodeFlags: NODE_FLAGS, asContainers: AS_CONTAINERS });
     probe = await QueueProbe.open(rabbit.url);
-    console.log(`\n## ${n} actors (up in ${((Date.now() - t) / 1000).toFixed(1)}s; logs in ${dir})`);
+    console.log(`\n## ${n} actors, concurrency ${op.concurrency} (up in ${((Date.now() - t) / 1000).toFixed(1)}s; logs in ${dir})`);
     await sleep(3000);
     const before = await memory(op);
     const c = await converge({ api, op, probe, ns: NS, n, pollMs: n > 500 ? 2000 : 1000, timeoutMs: 40 * 60_000 });
@@ -239,7 +239,7 @@ export async function run(): Promise<void> {
     for (const n of order) runs.push(await sizeRun(n, binDir, ADMISSION && n === largest && r === ROUNDS - 1));
   }
   const of = (n: number, f: (x: SizeRun) => number) => median(runs.filter((x) => x.n === n).map(f));
-  console.log(`\n# ours at ${SIZES.join(' and ')} actors (medians of ${ROUNDS} round(s); KEDA operator ${WITH_KEDA ? 'running' : 'not running, its CRDs installed'}; reconciler concurrency ${CONCURRENCY})\n`);
+  console.log(`\n# ours at ${SIZES.join(' and ')} actors (medians of ${ROUNDS} round(s); KEDA operator ${WITH_KEDA ? 'running' : 'not running, its CRDs installed'}; reconciler concurrency ${CONCURRENCY ?? "the chart's"})\n`);
   console.log(`| per actor | ${SIZES.join(' | ')} |`);
   console.log(`|---|${SIZES.map(() => '---').join('|')}|`);
   const line = (label: string, f: (x: SizeRun) => number, d = 1) => console.log(`| ${label} | ${SIZES.map((n) => fmt(of(n, f), d)).join(' | ')} |`);

@@ -7,7 +7,7 @@
 // and the ratio ours / upstream.
 //
 // Env: BENCH_ROUNDS (3), BENCH_ACTORS (200), BENCH_IDLE_S (40), BENCH_RESYNC_S (ours, 30),
-//      BENCH_OURS_CONCURRENCY (the chart's 4), BENCH_UPSTREAM_CONCURRENCY (upstream's default 10),
+//      BENCH_OURS_CONCURRENCY (the chart's), BENCH_UPSTREAM_CONCURRENCY (upstream's default 10),
 //      BENCH_SIDES (ours,upstream), BENCH_KEDA_WAIT_S (300: how long to wait for KEDA's Ready).
 import { startControlPlane } from '../../test/e2e/support/controlPlane.js';
 import { RabbitNode } from '../../test/support/rabbitmq.js';
@@ -19,7 +19,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ACTORS = Number(process.env.BENCH_ACTORS ?? 200);
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 40);
 const RESYNC_S = Number(process.env.BENCH_RESYNC_S ?? 30);
-const OURS_CONCURRENCY = Number(process.env.BENCH_OURS_CONCURRENCY ?? 4);
+const OURS_CONCURRENCY = process.env.BENCH_OURS_CONCURRENCY ? Number(process.env.BENCH_OURS_CONCURRENCY) : undefined;
 const UPSTREAM_CONCURRENCY = Number(process.env.BENCH_UPSTREAM_CONCURRENCY ?? 10);
 const KEDA_WAIT_S = Number(process.env.BENCH_KEDA_WAIT_S ?? 300);
 const SIDES = (process.env.BENCH_SIDES ?? 'ours,upstream').split(',') as Side[];
@@ -78,7 +78,7 @@ async function round(side: Side, i: number, binDir: string, upstreamBin: string)
         : await startUpstream(cp, dir, { ns: NS, rabbitPort: rabbit.port, binary: upstreamBin, concurrency: UPSTREAM_CONCURRENCY });
     probe = await QueueProbe.open(rabbit.url);
     const ctx: Ctx = { api, op, probe, ns: NS, n: ACTORS, pollMs: ACTORS > 500 ? 2000 : 1000, timeoutMs: 20 * 60_000 };
-    console.log(`\n## round ${i + 1}: ${side} (control plane, RabbitMQ and operator up in ${((Date.now() - t) / 1000).toFixed(1)}s; logs in ${dir})`);
+    console.log(`\n## round ${i + 1}: ${side}, concurrency ${op.concurrency} (control plane, RabbitMQ and operator up in ${((Date.now() - t) / 1000).toFixed(1)}s; logs in ${dir})`);
 
     const c = await converge(ctx);
     console.log(
@@ -157,7 +157,7 @@ export async function run(): Promise<void> {
     return `| ${label} | ${fmt(o, digits)}${unit} | ${fmt(u, digits)}${unit} | ${ratio} |`;
   };
   const n = rounds.filter((r) => r.side === 'ours').length;
-  console.log(`\n# ours / upstream: ${ACTORS} actors, medians of ${n} rounds (alternating), ours concurrency ${OURS_CONCURRENCY}, upstream ${UPSTREAM_CONCURRENCY}\n`);
+  console.log(`\n# ours / upstream: ${ACTORS} actors, medians of ${n} rounds (alternating), ours concurrency ${OURS_CONCURRENCY ?? "the chart's"}, upstream ${UPSTREAM_CONCURRENCY}\n`);
   console.log('| | ours | upstream | ours / upstream |');
   console.log('|---|---|---|---|');
   console.log(row(`queue + Deployment + ScaledObject exist for all ${ACTORS}`, (r) => r.existS, 1, ' s'));

@@ -44,6 +44,8 @@ export interface Operator {
   flowPrefixes: Record<string, string>;
   /** Ours: the webhook's serving port and CA bundle (base64). */
   webhook?: { port: number; caBundle: string };
+  /** Actors reconciled at once. */
+  concurrency: number;
   /** V8 heap used (ours, from prom-client) or Go heap in use (upstream), MB, by process name. */
   heapMB(): Promise<Record<string, number>>;
   stop(): Promise<void>;
@@ -141,7 +143,8 @@ function helmTemplate(binDir: string, set: Record<string, string | boolean>): an
 export interface OursOptions {
   ns: string;
   rabbitPort: number;
-  concurrency: number;
+  /** Default: the chart's. */
+  concurrency?: number;
   resyncSeconds: number;
   /** Extra node flags for both processes (e.g. --max-old-space-size=192, --cpu-prof). */
   nodeFlags?: string[];
@@ -183,7 +186,7 @@ export async function startOurs(cp: ControlPlane, dir: string, o: OursOptions): 
     },
   };
   config.runtime = { scriptPath: join(dir, 'asya_runtime.py') };
-  config.reconciler = { ...config.reconciler, concurrency: o.concurrency, resyncPeriodSeconds: o.resyncSeconds, leaderElection: { ...config.reconciler.leaderElection, enabled: false } };
+  config.reconciler = { ...config.reconciler, concurrency: o.concurrency ?? config.reconciler.concurrency, resyncPeriodSeconds: o.resyncSeconds, leaderElection: { ...config.reconciler.leaderElection, enabled: false } };
   writeFileSync(join(dir, 'config.yaml'), stringify(config));
 
   const certs = generateCertificates({ hosts: ['127.0.0.1'] });
@@ -213,6 +216,7 @@ export async function startOurs(cp: ControlPlane, dir: string, o: OursOptions): 
     procs,
     flowPrefixes,
     webhook: { port, caBundle: Buffer.from(certs.caCert).toString('base64') },
+    concurrency: config.reconciler.concurrency,
     async heapMB() {
       const out: Record<string, number> = {};
       for (const p of procs) if (alive(p)()) out[p.name] = ((await promMetrics(p.metricsPort)).get('nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20;
@@ -309,6 +313,7 @@ export async function startUpstream(cp: ControlPlane, dir: string, o: UpstreamOp
     side: 'upstream',
     procs: [p],
     flowPrefixes,
+    concurrency: o.concurrency,
     async heapMB(): Promise<Record<string, number>> {
       if (!alive(p)()) return {};
       return { operator: ((await promMetrics(metricsPort)).get('go_memstats_heap_inuse_bytes') ?? NaN) / 2 ** 20 };
