@@ -336,7 +336,7 @@ describe('reconcile: faults', () => {
 });
 
 describe('reconcile: deletion', () => {
-  it('deletes the queue and KEDA objects, then removes the finalizer; owned objects are garbage-collected', async () => {
+  it('deletes the queue, then removes the finalizer; the workload and KEDA objects are garbage-collected', async () => {
     await createActor(client, makeActor('bye', { scaling: { enabled: true } }));
     const r = reconciler();
     await r.reconcile('default', 'bye');

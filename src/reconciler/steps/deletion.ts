@@ -1,6 +1,9 @@
 // An actor being deleted: its queue (unless kept: reconciler.deleteQueues, the skip annotation, an end queue,
-// a queue another actor maps to), its KEDA objects, then our finalizer. A broker that stays down holds the
-// deletion until queueDeletionTimeoutSeconds; until then the status says why and how to let go at once.
+// a queue another actor maps to), then our finalizer. Everything else of the actor (workload, ScaledObject,
+// TriggerAuthentication, ServiceAccount) is owned by it and goes by garbage collection once it is gone, or
+// stays with `--cascade=orphan`, as the user asked: deleting them here cost two writes per actor and made
+// every finalizer wait for them (npm run bench:e2e -- upstream). A broker that stays down holds the deletion
+// until queueDeletionTimeoutSeconds; until then the status says why and how to let go at once.
 import type { AsyncActor } from '../../api/schema.js';
 import { findTransport } from '../../config/load.js';
 import { KINDS, isNotFound, type KubeObject } from '../../kube/client.js';
@@ -11,17 +14,13 @@ import type { ReconcileKit } from '../kit.js';
 import { EVENT } from '../reasons.js';
 import { CONDITION, computeStatus } from '../status.js';
 import { queueShared } from './queue.js';
-import { deleteKedaObjects } from './scaling.js';
 import { noPodsFacts, writeStatus } from './status.js';
 
 export async function finalize(kit: ReconcileKit, actor: AsyncActor & KubeObject): Promise<void> {
   if (!(actor.metadata.finalizers ?? []).includes(FINALIZER)) return;
   const ns = actor.metadata.namespace ?? '';
   const name = actor.metadata.name ?? '';
-  // The queue and the KEDA objects are independent: both at once (a queue that cannot go yet keeps the
-  // finalizer; the KEDA objects would go with the actor anyway, being its).
-  const [queue, keda] = await Promise.allSettled([deleteActorQueue(kit, actor), deleteKedaObjects(kit, actor)]);
-  for (const r of [queue, keda]) if (r.status === 'rejected') throw r.reason;
+  await deleteActorQueue(kit, actor);
   kit.forget(`${ns}/${name}`);
   try {
     await kit.client.update(KINDS.actor, { ...actor, metadata: { ...actor.metadata, finalizers: (actor.metadata.finalizers ?? []).filter((f) => f !== FINALIZER) } });

@@ -100,11 +100,6 @@ async function deleteScaling(kit: ReconcileKit, actor: DefaultedActor): Promise<
   }
 }
 
-/** The KEDA objects of an actor being deleted (owned by it; its workload goes by garbage collection). */
-export async function deleteKedaObjects(kit: ReconcileKit, actor: KubeObject): Promise<void> {
-  await deleteOwnedKedaObjects(kit, actor);
-}
-
 /** Deletes the actor's ScaledObject and TriggerAuthentication where it owns them; true when a ScaledObject went. */
 async function deleteOwnedKedaObjects(kit: ReconcileKit, actor: Pick<KubeObject, 'metadata'>): Promise<boolean> {
   if (!(await kit.kedaIsServed())) return false;
