@@ -5,15 +5,14 @@
 // CRD is another version or deleted.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { buildCrd } from '../../src/api/crd.js';
 import { generateCertificates } from '../../src/certs/generate.js';
 import { MotoServer } from '../support/moto.js';
 import { RabbitNode } from '../support/rabbitmq.js';
-import { applyObjects, cluster, kubectl, kubectlOk, releaseActors, serviceAccountKubeconfig, waitFor } from './support/cluster.js';
+import { applyObjects, cluster, kubectl, kubectlOk, releaseActors, serviceAccountKubeconfig, tempDir, waitFor } from './support/cluster.js';
 import { byKind, renderChart, REPO, type K8sObject } from './support/helm.js';
 import { reconcilerProcess, type ReconcilerProcess } from './support/reconcilerProcess.js';
 import { registerWebhooks, webhookProcess, type WebhookProcess } from './support/webhookProcess.js';
@@ -79,7 +78,7 @@ beforeAll(async () => {
   ]);
 
   // The processes read the same file, with this machine's paths for what the pod mounts.
-  const dir = mkdtempSync(join(tmpdir(), 'asya-e2e-check-'));
+  const dir = tempDir('check-');
   writeFileSync(join(dir, 'password'), 'guest');
   writeFileSync(join(dir, 'asya_runtime.py'), '# runtime\n');
   const config = parse(configMap.data['config.yaml']);

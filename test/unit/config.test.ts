@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, findTransport, loadConfigFile, parseConfigText } from '../../src/config/load.js';
@@ -74,6 +74,7 @@ sidecar:
     writeFileSync(file, 'sidecar: {imagee: x}\nwebhok: {}\n');
     expect(() => loadConfigFile(file)).toThrow(`invalid configuration ${file}:\n  sidecar.imagee: unknown field\n  webhok: unknown field`);
     expect(() => loadConfigFile(join(dir, 'missing.yaml'))).toThrow(/cannot read: ENOENT/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test('findTransport tells missing from disabled', () => {

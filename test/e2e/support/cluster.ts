@@ -2,7 +2,6 @@
 // ServiceAccounts (each of our processes runs with its own token, bound by the chart's RBAC, never as admin).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { FINALIZER } from '../../../src/names.js';
@@ -148,9 +147,17 @@ export async function releaseActors(): Promise<number> {
   return released;
 }
 
+/**
+ * A new directory inside this run's control-plane directory: removed with the control plane at the end of the
+ * run (kept, with everything else, under ASYA_E2E_KEEP=1), where one in /tmp would be left behind.
+ */
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(cluster.dir, prefix));
+}
+
 export async function serviceAccountKubeconfig(namespace: string, name: string): Promise<string> {
   const token = (await kubectlOk(['create', 'token', name, '-n', namespace, '--duration', '2h'])).trim();
-  const dir = mkdtempSync(join(tmpdir(), 'asya-e2e-sa-'));
+  const dir = tempDir('sa-');
   const file = join(dir, `${namespace}-${name}.kubeconfig`);
   writeFileSync(
     file,

@@ -2,11 +2,10 @@
 // chart's own arguments with this machine's paths and ports, the chart-rendered configuration file (adapted
 // by the caller for loopback brokers) and the kubeconfig of its ServiceAccount (bound by the chart's RBAC).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from './cluster.js';
+import { tempDir, waitFor } from './cluster.js';
 import { REPO, hostArgs } from './helm.js';
 import { freePort } from '../../support/ports.js';
 
@@ -34,7 +33,7 @@ export async function reconcilerProcess(opts: {
   /** What start() waits for: /readyz (default) or /healthz. */
   readyPath?: '/readyz' | '/healthz';
 }): Promise<ReconcilerProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'asya-e2e-reconciler-'));
+  const dir = tempDir('reconciler-');
   const configFile = join(dir, 'config.yaml');
   writeFileSync(configFile, opts.configYaml);
   const healthPort = await freePort();

@@ -2,13 +2,12 @@
 // rendered configuration file, with paths and ports for this machine, and the kubeconfig of its
 // ServiceAccount (bound by the chart's RBAC).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCertificates, type GeneratedCerts } from '../../../src/certs/generate.js';
 import { freePort } from '../../support/ports.js';
-import { applyObjects, waitFor } from './cluster.js';
+import { applyObjects, tempDir, waitFor } from './cluster.js';
 import { REPO, hostArgs, type K8sObject } from './helm.js';
 
 
@@ -38,7 +37,7 @@ export interface WebhookProcess {
 
 
 export async function webhookProcess(opts: { chartArgs: string[]; configYaml: string; kubeconfig: string }): Promise<WebhookProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'asya-e2e-webhook-'));
+  const dir = tempDir('webhook-');
   const certs = generateCertificates({ hosts: ['127.0.0.1', 'localhost'] });
   writeFileSync(join(dir, 'tls.crt'), certs.cert);
   writeFileSync(join(dir, 'tls.key'), certs.key);
