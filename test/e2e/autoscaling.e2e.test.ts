@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { buildCrd } from '../../src/api/crd.js';
 import { RabbitNode, queueDepth } from '../support/rabbitmq.js';
 import { actor, asyasWide, envelope, podsOf, publish, readyPodsOf, runtime, waitStatus, type Envelope } from './support/actors.js';
-import { applyObjects, getJson, kubectl, kubectlOk, node, waitFor } from './support/cluster.js';
+import { applyObjects, deleteNamespaces, getJson, kubectl, kubectlOk, node, waitFor } from './support/cluster.js';
 import { startOperatorOnHost, type HostOperator } from './support/operator.js';
 
 const RELEASE = 'asyascale';
@@ -121,7 +121,7 @@ afterAll(async () => {
   for (const k of ['burst/1', 'burst/2', 'gated/1', 'gated/2', 'ordered/1']) released.add(k);
   await kubectl(['delete', 'asyncactors', '--all', '-n', NS, '--wait=true', '--timeout=90s'], { timeoutMs: 120_000 });
   await op?.stop();
-  await kubectl(['delete', 'namespace', NS, SYSTEM_NS, '--wait=false']);
+  await deleteNamespaces([NS, SYSTEM_NS]);
   await amqpConn?.close().catch(() => undefined);
   await rabbit?.destroy();
   await new Promise<void>((r) => (releaseServer ? releaseServer.close(() => r()) : r()));

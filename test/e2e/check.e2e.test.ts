@@ -12,7 +12,7 @@ import { buildCrd } from '../../src/api/crd.js';
 import { generateCertificates } from '../../src/certs/generate.js';
 import { MotoServer } from '../support/moto.js';
 import { RabbitNode } from '../support/rabbitmq.js';
-import { applyObjects, cluster, kubectl, kubectlOk, releaseActors, serviceAccountKubeconfig, tempDir, waitFor } from './support/cluster.js';
+import { applyObjects, cluster, deleteNamespaces, kubectl, kubectlOk, releaseActors, serviceAccountKubeconfig, tempDir, waitFor } from './support/cluster.js';
 import { byKind, renderChart, REPO, type K8sObject } from './support/helm.js';
 import { reconcilerProcess, type ReconcilerProcess } from './support/reconcilerProcess.js';
 import { registerWebhooks, webhookProcess, type WebhookProcess } from './support/webhookProcess.js';
@@ -120,7 +120,7 @@ afterAll(async () => {
   await rabbit?.destroy();
   await moto?.stop();
   await kubectl(['delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration,clusterrole,clusterrolebinding', '-l', `app.kubernetes.io/instance=${RELEASE}`, '--ignore-not-found']);
-  await kubectl(['delete', 'namespace', SYSTEM_NS, ACTORS_NS, '--ignore-not-found', '--wait=false']);
+  await deleteNamespaces([SYSTEM_NS, ACTORS_NS]);
   // The CRD deleted by the last test comes back for the files that follow.
   await applyObjects([buildCrd()]);
   await kubectl(['wait', '--for=condition=Established', 'crd/asyncactors.asya.sh', '--timeout=30s']);

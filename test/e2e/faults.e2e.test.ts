@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildCrd } from '../../src/api/crd.js';
 import { RabbitNode, queueDepth, withChannel } from '../support/rabbitmq.js';
-import { applyObjects, cluster, getJson, kubectl, kubectlOk, sleep, waitFor } from './support/cluster.js';
+import { applyObjects, cluster, deleteNamespaces, getJson, kubectl, kubectlOk, sleep, waitFor } from './support/cluster.js';
 import { startOperatorOnHost, type HostOperator } from './support/operator.js';
 
 const RELEASE = 'asyafault';
@@ -93,7 +93,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const ns of [NS, NS_B]) await kubectl(['delete', 'asyncactors', '--all', '-n', ns, '--wait=true', '--timeout=60s']);
   await op?.stop();
-  await kubectl(['delete', 'namespace', NS, NS_B, SYSTEM_NS, '--wait=false']);
+  await deleteNamespaces([NS, NS_B, SYSTEM_NS]);
   await amqpConn?.close().catch(() => undefined);
   await rabbit?.destroy();
   process.stderr.write(`recovery times (s): ${JSON.stringify(recovery)}\n`);

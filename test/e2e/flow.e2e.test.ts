@@ -12,7 +12,7 @@ import { buildCrd } from '../../src/api/crd.js';
 import { MotoServer } from '../support/moto.js';
 import { RabbitNode } from '../support/rabbitmq.js';
 import { actor, endActor, envelope, pipeline, podsOf, publish as publishTo, runtime, scaled, waitStatus, watchStatus, type Envelope } from './support/actors.js';
-import { applyObjects, getJson, kubectl, kubectlOk, node, waitFor } from './support/cluster.js';
+import { applyObjects, deleteNamespaces, getJson, kubectl, kubectlOk, node, waitFor } from './support/cluster.js';
 import { startGateway, type Gateway } from './support/gateway.js';
 import { startOperatorOnHost, type HostOperator } from './support/operator.js';
 
@@ -90,7 +90,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const ns of [NS, NS_SQS, NS_NATIVE]) await kubectl(['delete', 'asyncactors', '--all', '-n', ns, '--wait=true', '--timeout=90s'], { timeoutMs: 120_000 });
   await op?.stop();
-  await kubectl(['delete', 'namespace', NS, NS_SQS, NS_NATIVE, SYSTEM_NS, '--wait=false']);
+  await deleteNamespaces([NS, NS_SQS, NS_NATIVE, SYSTEM_NS]);
   await amqpConn?.close().catch(() => undefined);
   sqs?.destroy();
   await Promise.all([rabbit?.destroy(), moto?.stop(), gateway?.stop()]);

@@ -13,7 +13,7 @@ import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/clie
 import { MotoServer } from '../support/moto.js';
 import { RabbitNode } from '../support/rabbitmq.js';
 import { actor, endActor, envelope, pipeline, podsOf, publish, readyPodsOf, runtime, waitStatus } from './support/actors.js';
-import { applyObjects, cluster, getJson, kubectl, kubectlOk, node, releaseActors, sleep, waitFor } from './support/cluster.js';
+import { applyObjects, cluster, deleteNamespaces, getJson, kubectl, kubectlOk, node, releaseActors, sleep, waitFor } from './support/cluster.js';
 import { startGateway, type Gateway } from './support/gateway.js';
 import { helm, REPO } from './support/helm.js';
 import { importImageArchive } from './support/images.js';
@@ -107,7 +107,7 @@ afterAll(async () => {
   await helmKube(['uninstall', RELEASE, '-n', SYSTEM_NS, '--wait', '--timeout', '60s']);
   await helmKube(['uninstall', 'echo-chart', '-n', NS]);
   await releaseActors();
-  await kubectl(['delete', 'namespace', NS, NS_SQS, SYSTEM_NS, '--wait=false']);
+  await deleteNamespaces([NS, NS_SQS, SYSTEM_NS]);
   await amqpConn?.close().catch(() => undefined);
   await Promise.all([rabbit?.destroy(), moto?.stop(), gateway?.stop()]);
 }, 180_000);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { buildCrd } from '../../src/api/crd.js';
 import { verifyCertificatePem } from '../../src/check/probes.js';
-import { applyObjects, cluster, getJson, kubectl, kubectlOk, serviceAccountKubeconfig, waitFor } from './support/cluster.js';
+import { applyObjects, cluster, deleteNamespaces, getJson, kubectl, kubectlOk, serviceAccountKubeconfig, waitFor } from './support/cluster.js';
 import { byKind, helm, renderChart, REPO, type K8sObject } from './support/helm.js';
 import { webhookProcess, type WebhookProcess } from './support/webhookProcess.js';
 
@@ -236,7 +236,7 @@ describe('charts/asya-actor with helm, through the AsyncActor webhook', () => {
     await helmKube(['uninstall', 'echo', '-n', NS, '--ignore-not-found']);
     await webhook?.stop();
     await kubectl(['delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration,clusterrole,clusterrolebinding', '-l', `${INSTANCE}=${OP_RELEASE}`, '--ignore-not-found']);
-    await kubectl(['delete', 'namespace', OP_NS, NS, '--ignore-not-found', '--wait=false']);
+    await deleteNamespaces([OP_NS, NS]);
   }, 120_000);
 
   test('install: one AsyncActor, admitted and defaulted by the webhook; upgrade changes it; a bad value is refused with the webhook message; uninstall removes it', async () => {

@@ -13,7 +13,7 @@ import { buildCrd } from '../../src/api/crd.js';
 import { MotoServer } from '../support/moto.js';
 import { RabbitNode, queueExists, withChannel } from '../support/rabbitmq.js';
 import { apiserverMetrics, deltas, dispatchedByFlowSchema, flowSchema, writesByResource } from './support/apiCounts.js';
-import { applyObjects, cluster, getJson, kubectl, kubectlOk, releaseActors, serviceAccountKubeconfig, sleep, waitFor } from './support/cluster.js';
+import { applyObjects, cluster, deleteNamespaces, getJson, kubectl, kubectlOk, releaseActors, serviceAccountKubeconfig, sleep, waitFor } from './support/cluster.js';
 import { byKind, renderChart, REPO, type K8sObject } from './support/helm.js';
 import { reconcilerProcess, type ReconcilerProcess } from './support/reconcilerProcess.js';
 import { registerWebhooks, webhookProcess, type WebhookProcess } from './support/webhookProcess.js';
@@ -175,7 +175,7 @@ afterAll(async () => {
   await releaseActors();
   await webhook?.stop();
   for (const o of clusterScoped) await kubectl(['delete', o.kind.toLowerCase(), o.metadata.name, '--ignore-not-found']);
-  await kubectl(['delete', 'namespace', NS, SYSTEM_NS, '--wait=false']);
+  await deleteNamespaces([NS, SYSTEM_NS]);
   await amqpConn?.close().catch(() => undefined);
   await Promise.all([rabbit?.destroy(), moto?.stop()]);
 }, 120_000);

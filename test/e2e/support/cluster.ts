@@ -148,6 +148,28 @@ export async function releaseActors(): Promise<number> {
 }
 
 /**
+ * Deletes a file's namespaces and waits (up to 2 minutes) until no AsyncActor is left in them; pods may still
+ * be terminating. Queue names leave out the namespace, so the next file's actors of the same names would be
+ * refused while these exist. Call it after releaseActors, once the file's reconciler is stopped.
+ */
+export async function deleteNamespaces(namespaces: string[]): Promise<void> {
+  await kubectl(['delete', 'namespace', ...namespaces, '--ignore-not-found', '--wait=false']);
+  const left = async () => {
+    const names: string[] = [];
+    for (const ns of namespaces) names.push(...(await kubectl(['get', 'asyncactors', '-n', ns, '-o', 'name'])).stdout.split('\n').filter(Boolean).map((n) => `${ns}/${n}`));
+    return names;
+  };
+  const deadline = Date.now() + 120_000;
+  for (let names = await left(); names.length > 0; names = await left()) {
+    if (Date.now() > deadline) {
+      console.log(`AsyncActors still there 2 minutes after their namespaces were deleted: ${names.join(', ')}`);
+      return;
+    }
+    await sleep(500);
+  }
+}
+
+/**
  * A new directory inside this run's control-plane directory: removed with the control plane at the end of the
  * run (kept, with everything else, under ASYA_E2E_KEEP=1), where one in /tmp would be left behind.
  */
