@@ -3,7 +3,7 @@
 // process's CPU and memory from /proc, Prometheus text from a /metrics endpoint, queue existence in RabbitMQ
 // (passive declares), ServiceAccount kubeconfigs, and the statistics the tables print.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { stringify } from 'yaml';
 import { dispatchedByFlowSchema, flowSchema } from '../../../test/e2e/support/apiCounts.js';
+import { writeTokenKubeconfig } from '../../../test/e2e/support/cluster.js';
 import type { ControlPlane } from '../../../test/e2e/support/controlPlane.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -150,20 +151,7 @@ export const addCounts = (x: VerbCounts, y: VerbCounts): VerbCounts => ({
 export async function serviceAccountKubeconfig(cp: ControlPlane, dir: string, namespace: string, name: string): Promise<string> {
   const r = await cp.kubectl(['create', 'token', name, '-n', namespace, '--duration', '6h']);
   if (r.code !== 0) throw new Error(`kubectl create token ${namespace}/${name}: ${r.stderr}`);
-  const file = join(dir, `${namespace}-${name}.kubeconfig`);
-  writeFileSync(
-    file,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'bench', cluster: { server: cp.server, 'certificate-authority': cp.caFile } }],
-      users: [{ name, user: { token: r.stdout.trim() } }],
-      contexts: [{ name: 'bench', context: { cluster: 'bench', user: name, namespace } }],
-      'current-context': 'bench',
-    }),
-    { mode: 0o600 },
-  );
-  return file;
+  return writeTokenKubeconfig(dir, { server: cp.server, caFile: cp.caFile, token: r.stdout.trim(), namespace, user: name });
 }
 
 export async function kubectlApply(cp: ControlPlane, objects: object[], serverSide = true): Promise<void> {

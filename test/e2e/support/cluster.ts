@@ -179,16 +179,20 @@ export function tempDir(prefix: string): string {
 
 export async function serviceAccountKubeconfig(namespace: string, name: string): Promise<string> {
   const token = (await kubectlOk(['create', 'token', name, '-n', namespace, '--duration', '2h'])).trim();
-  const dir = tempDir('sa-');
-  const file = join(dir, `${namespace}-${name}.kubeconfig`);
+  return writeTokenKubeconfig(tempDir('sa-'), { server: cluster.server, caFile: cluster.caFile, token, namespace, user: name });
+}
+
+/** `<dir>/<namespace>-<user>.kubeconfig` (mode 0600): a bearer token for the API server, default namespace `namespace`. */
+export function writeTokenKubeconfig(dir: string, o: { server: string; caFile: string; token: string; namespace: string; user: string }): string {
+  const file = join(dir, `${o.namespace}-${o.user}.kubeconfig`);
   writeFileSync(
     file,
     stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'e2e', cluster: { server: cluster.server, 'certificate-authority': cluster.caFile } }],
-      users: [{ name, user: { token } }],
-      contexts: [{ name: 'e2e', context: { cluster: 'e2e', user: name, namespace } }],
+      clusters: [{ name: 'e2e', cluster: { server: o.server, 'certificate-authority': o.caFile } }],
+      users: [{ name: o.user, user: { token: o.token } }],
+      contexts: [{ name: 'e2e', context: { cluster: 'e2e', user: o.user, namespace: o.namespace } }],
       'current-context': 'e2e',
     }),
     { mode: 0o600 },
