@@ -5,7 +5,7 @@
 import type { TransportConfig } from '../config/schema.js';
 import { KINDS, type KubeClient, type KubeObject } from '../kube/client.js';
 import type { KubeRest } from '../kube/rest.js';
-import { collectionPath } from '../kube/restClient.js';
+import { collectionPath, selectorString } from '../kube/restClient.js';
 import type { ProbeContext, TransportProbeResult } from '../transports/plugin.js';
 import { pluginOf } from '../transports/registry.js';
 import type { DryRunOutcome, LeaseLike, TlsProbe, WebhookConfigLike, WebhookTarget } from './checks.js';
@@ -60,7 +60,7 @@ export class ClusterCheckIO implements CheckIO {
 
   async findConfig(namespace: string, release?: string): Promise<{ source: string; text: string } | { error: string; fix: string }> {
     const labels: Record<string, string> = { 'app.kubernetes.io/component': 'config', ...(release ? { 'app.kubernetes.io/instance': release } : {}) };
-    const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+    const selector = selectorString(labels);
     const list = await this.client.list<KubeObject & { data?: Record<string, string> }>(KINDS.configMap, namespace, { labelSelector: labels });
     const items = list.filter((c) => typeof c.data?.['config.yaml'] === 'string');
     if (items.length === 0) {
